@@ -1,0 +1,42 @@
+// MicroNet model configurations (official `backbone/microconfig.py` rows and the
+// per-model settings of MICRONET_SPEC.md), held as plain data.
+#pragma once
+
+#include <array>
+#include <string>
+#include <vector>
+
+namespace micronet {
+
+// One row of the official configuration table:
+// s, n, c, ks, c1, c2, g1, g2, c3, g3, g4, y1, y2, y3, r.
+struct BlockRow {
+  int stride, repeat, out_channels, kernel;
+  int exp1, exp2;    // c1, c2: channel expansion of the block
+  int g1, g2;        // group pair of the first conv / permutation groups
+  int c3, g3, g4;    // hidden channels of the 1x1 (unused by the official code), groups, shuffle
+  int y1, y2, y3;    // activation codes per slot: 0 ReLU6/none, 1 shift-max K=1, 2 shift-max K=2
+  int r;             // reduction multiplier of the shift-max hyper-function
+};
+
+struct ModelConfig {
+  std::string arch;          // "m0".."m3"
+  std::string config_name;   // official NET_CONFIG name
+  int stem_channels;
+  std::array<int, 2> stem_groups;
+  int out_channels;          // width of the first head Linear
+  std::array<float, 2> init_a;
+  std::array<float, 2> init_b;
+  std::array<float, 2> init_a_block3 = {1.0f, 0.0f};
+  float act_max = 2.0f;
+  int reduction = 8;
+  float dropout;
+  int num_classes = 1000;
+  std::vector<BlockRow> rows;
+};
+
+// The four official models. Throws std::invalid_argument naming the valid choices.
+const ModelConfig& model_config(const std::string& arch);
+const std::vector<std::string>& known_archs();
+
+}  // namespace micronet
