@@ -1,0 +1,48 @@
+// Reads the official state_dict listings (shared/reference/micronet_m*_state_dict.tsv:
+// "key<TAB>shape" per line, shape "16x1x3x1" or "scalar") for the layout tests.
+#pragma once
+
+#include <cstdint>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace micronet::testing {
+
+using KeyShapes = std::vector<std::pair<std::string, std::vector<int64_t>>>;
+
+// The folder of the tsv files: $MICRONET_SHARED_REFERENCE if set, else the build's
+// MICRONET_SHARED_REFERENCE_DIR (<source>/../shared/reference: CI clones the repository
+// with a copy of shared/ beside it, so the relative location holds there too).
+inline std::string shared_reference_dir() {
+  if (const char* env = std::getenv("MICRONET_SHARED_REFERENCE")) return env;
+  return MICRONET_SHARED_REFERENCE_DIR;
+}
+
+inline KeyShapes read_state_dict_tsv(const std::string& arch) {
+  const std::string path = shared_reference_dir() + "/micronet_" + arch + "_state_dict.tsv";
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot open " + path);
+  KeyShapes out;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    const size_t tab = line.find('\t');
+    if (tab == std::string::npos) throw std::runtime_error(path + ": bad line '" + line + "'");
+    std::vector<int64_t> shape;
+    const std::string dims = line.substr(tab + 1);
+    if (dims != "scalar") {
+      std::istringstream ds(dims);
+      std::string d;
+      while (std::getline(ds, d, 'x')) shape.push_back(std::stoll(d));
+    }
+    out.emplace_back(line.substr(0, tab), shape);
+  }
+  return out;
+}
+
+}  // namespace micronet::testing
