@@ -1,0 +1,79 @@
+// Stem ("spatialsepsf"): conv kx1 stride (2,1), 3 -> g1 channels, then conv 1xk stride (1,2)
+// with groups g1, g1 -> g1*g2, BatchNorm folded into both, ReLU6. The shuffle(g1) that
+// follows is an index map handed to the next kernel, not a data move.
+#include "Halide.h"
+#include "generators/activations.h"
+#include "generators/generator_params.h"
+#include "schedules/schedule.h"
+
+namespace micronet::gen {
+
+using namespace Halide;
+
+class Stem : public Generator<Stem> {
+ public:
+  GeneratorParam<int> g1{"g1", 2};
+  GeneratorParam<int> g2{"g2", 2};
+  GeneratorParam<int> kernel{"kernel", 3};
+  GeneratorParam<int> stride{"stride", 2};
+  MICRONET_SCHEDULE_PARAMS
+
+  Input<Buffer<float>> input{"input", 4};        // (x, y, c, n), c = RGB
+  Input<Buffer<float>> weight_v{"weight_v", 3};  // (ky, ci, m)
+  Input<Buffer<float>> bias_v{"bias_v", 1};      // (m), m < g1
+  Input<Buffer<float>> weight_h{"weight_h", 2};  // (kx, o), o < g1*g2
+  Input<Buffer<float>> bias_h{"bias_h", 1};      // (o)
+  Output<Buffer<float>> output{"output", 4};     // (x, y, c, n)
+
+  void generate() {
+    const int k = kernel, s = stride, pad = k / 2, cout = int(g1) * int(g2);
+    Var x("x"), y("y"), c("c"), n("n");
+    Expr in_w = input.dim(0).extent(), in_h = input.dim(1).extent();
+    Expr out_w = (in_w + 2 * pad - k) / s + 1, out_h = (in_h + 2 * pad - k) / s + 1;
+
+    Func padded = BoundaryConditions::constant_exterior(input, 0.0f, {{0, in_w}, {0, in_h}});
+    RDom rv(0, k, 0, 3, "rv");
+    Func mid("mid");
+    mid(x, y, c, n) = bias_v(c);
+    mid(x, y, c, n) += weight_v(rv.x, rv.y, c) * padded(x, y * s + rv.x - pad, rv.y, n);
+    Func mid_padded("mid_padded");
+    mid_padded(x, y, c, n) = select(x >= 0 && x < in_w, mid(x, y, c, n), 0.0f);
+    RDom kx(0, k, "kx");
+    Func z("z");
+    z(x, y, c, n) = bias_h(c);
+    z(x, y, c, n) += weight_h(kx, c) * mid_padded(x * s + kx - pad, y, c / g2, n);
+    output(x, y, c, n) = relu6(z(x, y, c, n));
+
+    input.dim(2).set_bounds(0, 3);
+    weight_v.dim(0).set_bounds(0, k).dim(1).set_bounds(0, 3).dim(2).set_bounds(0, g1);
+    weight_h.dim(0).set_bounds(0, k).dim(1).set_bounds(0, cout);
+    output.dim(0).set_bounds(0, out_w).dim(1).set_bounds(0, out_h).dim(2).set_bounds(0, cout);
+
+    if (auto_schedule) {
+      input.set_estimates({{0, est_w}, {0, est_h}, {0, 3}, {0, 1}});
+      weight_v.set_estimates({{0, k}, {0, 3}, {0, g1}});
+      bias_v.set_estimates({{0, g1}});
+      weight_h.set_estimates({{0, k}, {0, cout}});
+      bias_h.set_estimates({{0, cout}});
+      const int ow = (est_w + 2 * pad - k) / s + 1, oh = (est_h + 2 * pad - k) / s + 1;
+      output.set_estimates({{0, ow}, {0, oh}, {0, cout}, {0, 1}});
+      return;
+    }
+    sched::ConvShape sh;
+    sh.in_channels = 3;
+    sh.out_channels = cout;
+    sh.groups = g1;
+    sh.kernel = k;
+    sh.stride = s;
+    sh.act = kActReLU6;
+    sh.est_h = est_h;
+    sh.est_w = est_w;
+    sched::SpatialConvStages st{output, z, mid, {}, x, y, c, n};
+    sched::schedule_spatial_conv(st, sh, get_target(),
+                                 sched::load_knobs(tuning_file, workload, get_target()));
+  }
+};
+
+}  // namespace micronet::gen
+
+HALIDE_REGISTER_GENERATOR(micronet::gen::Stem, micronet_stem)
