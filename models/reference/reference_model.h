@@ -116,6 +116,7 @@ class ReferenceModel {
 
  private:
   torch::Tensor param(const std::string& key) const;
+  void calibrate_batch_norm(at::Generator& gen);
 
   ModelPlan plan_;
   std::shared_ptr<torch::nn::Module> root_;

@@ -1,0 +1,128 @@
+#include "runtime/halide_model.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+
+#include "HalideRuntime.h"
+#include "runtime/kernel_call.h"
+#include "models/state_dict_layout.h"
+#include "runtime/arena.h"
+#include "runtime/kernel_registry.h"
+
+namespace micronet {
+
+struct HalideModel::Arena {
+  int batch = 0;
+  std::vector<size_t> offsets;  // per tensor id (0 unused: the caller's input)
+  size_t bytes = 0;
+  float* base = nullptr;
+  ~Arena() { std::free(base); }
+  float* tensor(int id) { return reinterpret_cast<float*>(reinterpret_cast<uint8_t*>(base) + offsets[id]); }
+};
+
+HalideModel::HalideModel(ModelPlan plan, const TensorMap& weights, const std::string& source)
+    : plan_(std::move(plan)) {
+  validate_state_dict(weights, state_dict_layout(plan_), source);
+  steps_ = lower_plan(plan_);
+  prepared_ = prepare_weights(plan_, steps_, weights);
+  for (const KernelStep& s : steps_) {
+    const KernelEntry* k = find_kernel(s.spec.name());
+    if (!k)
+      throw RunError("kernel '" + s.spec.name() + "' (" + s.spec.generator_params() +
+                     ") is not compiled into this build; add the model to the kernel list "
+                     "(generators/kernels.cmake) and rebuild");
+    kernels_.push_back(k);
+  }
+}
+
+HalideModel::~HalideModel() = default;
+
+void HalideModel::set_num_threads(int threads) { halide_set_num_threads(threads); }
+
+std::vector<size_t> HalideModel::tensor_bytes(int batch) const {
+  std::vector<size_t> bytes(steps_.size() + 1, 0);
+  for (size_t i = 0; i < steps_.size(); ++i) {
+    const KernelStep& s = steps_[i];
+    bytes[i + 1] = sizeof(float) * size_t(batch) * s.spec.out_channels * s.out_h * s.out_w;
+  }
+  return bytes;
+}
+
+// Each step's output lives from the step that writes it to the last step that reads it
+// (as input or as residual source).
+ArenaPlan HalideModel::plan_for(int batch) const {
+  const std::vector<size_t> bytes = tensor_bytes(batch);
+  std::vector<ArenaRequest> req(steps_.size() + 1);
+  for (size_t i = 1; i < bytes.size(); ++i) req[i] = {bytes[i], int(i) - 1, int(i) - 1};
+  for (size_t i = 0; i < steps_.size(); ++i) {
+    req[steps_[i].input].last_use = std::max(req[steps_[i].input].last_use, int(i));
+    if (steps_[i].residual >= 0)
+      req[steps_[i].residual].last_use = std::max(req[steps_[i].residual].last_use, int(i));
+  }
+  req[0].bytes = 0;      // the caller's input
+  req.back().bytes = 0;  // logits go to the caller's vector
+  return plan_arena(req);
+}
+
+size_t HalideModel::arena_bytes(int batch) const { return plan_for(batch).total_bytes; }
+
+std::unique_ptr<HalideModel::Arena> HalideModel::acquire_arena(int batch) const {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto it = free_arenas_.begin(); it != free_arenas_.end(); ++it)
+      if ((*it)->batch == batch) {
+        std::unique_ptr<Arena> a = std::move(*it);
+        free_arenas_.erase(it);
+        return a;
+      }
+  }
+  const ArenaPlan ap = plan_for(batch);
+  auto a = std::make_unique<Arena>();
+  a->batch = batch;
+  a->offsets = ap.offsets;
+  a->bytes = ap.total_bytes;
+  a->base = static_cast<float*>(std::aligned_alloc(64, std::max<size_t>(64, (ap.total_bytes + 63) / 64 * 64)));
+  if (!a->base) throw RunError("out of memory allocating a " + std::to_string(ap.total_bytes) + "-byte activation arena");
+  std::lock_guard<std::mutex> lock(mu_);
+  ++arenas_allocated_;
+  return a;
+}
+
+void HalideModel::release_arena(std::unique_ptr<Arena> a) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  free_arenas_.push_back(std::move(a));
+}
+
+size_t HalideModel::arenas_allocated() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return arenas_allocated_;
+}
+
+std::vector<float> HalideModel::run(const float* input, int batch) const {
+  if (batch < 1) throw RunError("batch must be >= 1, got " + std::to_string(batch));
+  const size_t in_count = size_t(batch) * 3 * plan_.input_h * plan_.input_w;
+  for (size_t i = 0; i < in_count; ++i)
+    if (!std::isfinite(input[i]))
+      throw RunError("input contains a non-finite value (" + std::to_string(input[i]) +
+                     ") at flat index " + std::to_string(i));
+
+  std::unique_ptr<Arena> arena = acquire_arena(batch);
+  std::vector<float> logits(size_t(batch) * plan_.num_classes);
+  auto tensor = [&](int id) -> const float* { return id == 0 ? input : arena->tensor(id); };
+  try {
+    for (size_t si = 0; si < steps_.size(); ++si) {
+      const KernelStep& s = steps_[si];
+      float* out = si + 1 == steps_.size() ? logits.data() : arena->tensor(int(si) + 1);
+      call_kernel(*kernels_[si], s, prepared_[si], batch, tensor(s.input),
+                  s.residual >= 0 ? tensor(s.residual) : nullptr, out);
+    }
+  } catch (...) {
+    release_arena(std::move(arena));
+    throw;
+  }
+  release_arena(std::move(arena));
+  return logits;
+}
+
+}  // namespace micronet

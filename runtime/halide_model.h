@@ -1,0 +1,65 @@
+// A MicroNet compiled by the Halide path, ready to run: the lowered kernel steps, their
+// prepared weights, and activation arenas planned per batch size. Links only the AOT
+// kernels and the Halide runtime (no LibTorch, no LLVM).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "models/kernel_plan.h"
+#include "models/plan.h"
+#include "runtime/arena.h"
+#include "runtime/prepared_weights.h"
+#include "runtime/tensor.h"
+
+namespace micronet {
+
+struct KernelEntry;
+
+struct RunError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+class HalideModel {
+ public:
+  // Validates `weights` against the official layout of `plan` (naming `source` in errors),
+  // folds BatchNorm, and resolves every kernel (a missing one is an error naming it).
+  HalideModel(ModelPlan plan, const TensorMap& weights, const std::string& source);
+  ~HalideModel();
+  HalideModel(const HalideModel&) = delete;
+  HalideModel& operator=(const HalideModel&) = delete;
+
+  // input: N x 3 x H x W float32, C order, H x W = the plan's input size.
+  // Returns N x num_classes logits. Thread-safe: concurrent calls use separate arenas.
+  std::vector<float> run(const float* input, int batch) const;
+
+  const ModelPlan& plan() const { return plan_; }
+  const std::vector<KernelStep>& steps() const { return steps_; }
+  // Bytes of the activation arena planned for `batch` (the peak activation memory).
+  size_t arena_bytes(int batch) const;
+  // Number of arenas allocated so far (grows only with new batch sizes or concurrency).
+  size_t arenas_allocated() const;
+
+  // Halide's thread pool is process-wide: this sets it for every model.
+  static void set_num_threads(int threads);
+
+ private:
+  struct Arena;
+  std::unique_ptr<Arena> acquire_arena(int batch) const;
+  void release_arena(std::unique_ptr<Arena> a) const;
+  std::vector<size_t> tensor_bytes(int batch) const;
+  ArenaPlan plan_for(int batch) const;
+
+  ModelPlan plan_;
+  std::vector<KernelStep> steps_;
+  std::vector<PreparedStep> prepared_;
+  std::vector<const KernelEntry*> kernels_;
+  mutable std::mutex mu_;
+  mutable std::vector<std::unique_ptr<Arena>> free_arenas_;
+  mutable size_t arenas_allocated_ = 0;
+};
+
+}  // namespace micronet

@@ -1,0 +1,18 @@
+// One call of one compiled kernel: wraps the step's tensors and prepared weights in
+// halide_buffer_t descriptors, in the argument order of the kernel's generator, and
+// turns a Halide failure into an exception carrying Halide's message.
+#pragma once
+
+#include "models/kernel_plan.h"
+#include "runtime/kernel_registry.h"
+#include "runtime/prepared_weights.h"
+
+namespace micronet {
+
+// input: the stored tensor the step reads (planes in the order in_map refers to);
+// residual: the block input (nullptr unless spec.residual); output: N x C x H x W.
+// Throws RunError (runtime/halide_model.h) naming the kernel on failure.
+void call_kernel(const KernelEntry& kernel, const KernelStep& step, const PreparedStep& prepared,
+                 int batch, const float* input, const float* residual, float* output);
+
+}  // namespace micronet

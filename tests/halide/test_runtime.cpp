@@ -1,0 +1,116 @@
+// The Halide runtime without the reference: memory plan, arena reuse, thread safety and
+// errors for bad input.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <thread>
+
+#include "models/random_weights.h"
+#include "runtime/arena.h"
+#include "runtime/halide_model.h"
+
+namespace micronet {
+namespace {
+
+TEST(Arena, TensorsAliveTogetherNeverOverlap) {
+  // A chain with one long-lived tensor (a residual source).
+  std::vector<ArenaRequest> req = {{1000, 0, 1}, {4000, 1, 2}, {2000, 2, 5}, {3000, 3, 4}, {500, 4, 5}};
+  const ArenaPlan p = plan_arena(req);
+  for (size_t i = 0; i < req.size(); ++i)
+    for (size_t j = i + 1; j < req.size(); ++j) {
+      const bool alive_together = !(req[i].last_use < req[j].first_use || req[j].last_use < req[i].first_use);
+      if (!alive_together) continue;
+      const bool disjoint = p.offsets[i] + req[i].bytes <= p.offsets[j] || p.offsets[j] + req[j].bytes <= p.offsets[i];
+      EXPECT_TRUE(disjoint) << i << " and " << j;
+    }
+  size_t sum = 0;
+  for (auto& r : req) sum += r.bytes;
+  EXPECT_LT(p.total_bytes, sum);  // reuse happened
+}
+
+TEST(Arena, OffsetsAreAligned) {
+  const ArenaPlan p = plan_arena({{13, 0, 0}, {7, 0, 1}, {100, 1, 1}});
+  for (size_t o : p.offsets) EXPECT_EQ(o % 64, 0u);
+}
+
+HalideModel make_model(const std::string& arch, int h = 224, int w = 224) {
+  const ModelPlan plan = plan_model(model_config(arch), h, w);
+  return HalideModel(plan, random_weights(plan, 3), "random");
+}
+
+TEST(HalideModel, PeakArenaIsReportedAndDoesNotGrowAcrossRuns) {
+  HalideModel m = make_model("m0");
+  const size_t peak = m.arena_bytes(1);
+  // The largest single activation of M0 at 224 is the stem output, 4 x 112 x 112 floats;
+  // the arena must hold at least that and far less than the sum of all activations.
+  EXPECT_GE(peak, size_t(4) * 112 * 112 * 4);
+  std::vector<float> x(3 * 224 * 224, 0.5f);
+  const std::vector<float> first = m.run(x.data(), 1);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(m.run(x.data(), 1), first);
+  EXPECT_EQ(m.arenas_allocated(), 1u);
+  EXPECT_EQ(m.arena_bytes(1), peak);
+  EXPECT_GT(m.arena_bytes(4), 3 * peak);  // a batch-4 plan is bigger, planned separately
+}
+
+TEST(HalideModel, ConcurrentCallsGiveTheSameResult) {
+  HalideModel m = make_model("m1");
+  std::vector<float> x(3 * 224 * 224);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = std::sin(float(i) * 0.01f);
+  const std::vector<float> want = m.run(x.data(), 1);
+  std::vector<std::vector<float>> got(4);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) threads.emplace_back([&, t] { got[t] = m.run(x.data(), 1); });
+  for (auto& t : threads) t.join();
+  for (auto& g : got) EXPECT_EQ(g, want);
+}
+
+TEST(HalideModel, NaNInputIsAnErrorNamingTheIndex) {
+  HalideModel m = make_model("m0");
+  std::vector<float> x(3 * 224 * 224, 0.f);
+  x[1234] = std::numeric_limits<float>::quiet_NaN();
+  try {
+    m.run(x.data(), 1);
+    FAIL() << "expected RunError";
+  } catch (const RunError& e) {
+    EXPECT_NE(std::string(e.what()).find("1234"), std::string::npos) << e.what();
+  }
+}
+
+TEST(HalideModel, MissingWeightIsAnErrorNamingTheKey) {
+  const ModelPlan plan = plan_model(model_config("m2"));
+  TensorMap w = random_weights(plan, 1);
+  w.erase("features.3.layers.1.fc.2.bias");
+  try {
+    HalideModel m(plan, w, "w.safetensors");
+    FAIL() << "expected FormatError";
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("features.3.layers.1.fc.2.bias"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("w.safetensors"), std::string::npos);
+  }
+}
+
+TEST(HalideModel, WrongShapedWeightIsAnError) {
+  const ModelPlan plan = plan_model(model_config("m0"));
+  TensorMap w = random_weights(plan, 1);
+  w["features.1.layers.4.conv.0.weight"] = Tensor::f32({8, 4, 1, 1}, std::vector<float>(32, 0.f));
+  EXPECT_THROW(HalideModel(plan, w, "w"), FormatError);
+}
+
+TEST(HalideModel, OtherInputSizesRunThroughTheSameKernels) {
+  HalideModel m = make_model("m3", 256, 192);
+  std::vector<float> x(2 * 3 * 256 * 192, 0.25f);
+  const std::vector<float> y = m.run(x.data(), 2);
+  ASSERT_EQ(y.size(), 2000u);
+  for (float v : y) ASSERT_TRUE(std::isfinite(v));
+  for (int i = 0; i < 1000; ++i) EXPECT_EQ(y[i], y[1000 + i]);  // batch rows are independent
+}
+
+TEST(HalideModel, BadBatchIsAnError) {
+  HalideModel m = make_model("m0");
+  std::vector<float> x(3 * 224 * 224, 0.f);
+  EXPECT_THROW(m.run(x.data(), 0), RunError);
+}
+
+}  // namespace
+}  // namespace micronet

@@ -1,0 +1,34 @@
+// The engines `micronet run/bench/classify` can use, behind one interface: the Halide
+// runtime (default) and the LibTorch reference (when the build has LibTorch).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "models/plan.h"
+#include "runtime/tensor.h"
+
+namespace micronet::cli {
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  // input N x 3 x H x W (the plan's size), returns N x classes.
+  virtual std::vector<float> run(const float* input, int batch) = 0;
+  virtual std::string name() const = 0;
+};
+
+// `backend` is "halide" or "libtorch"; throws UsageError for others or when the build
+// lacks it. `threads` sets Halide's pool or LibTorch's intra-op threads.
+std::unique_ptr<Backend> make_backend(const std::string& backend, const ModelPlan& plan,
+                                      const TensorMap& weights, const std::string& source,
+                                      int threads);
+std::vector<std::string> available_backends();
+
+#ifdef MICRONET_WITH_TORCH
+std::unique_ptr<Backend> make_torch_backend(const ModelPlan& plan, const TensorMap& weights,
+                                            const std::string& source, int threads);
+#endif
+
+}  // namespace micronet::cli

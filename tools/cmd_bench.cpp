@@ -1,0 +1,89 @@
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <random>
+
+#include "tools/backend.h"
+#include "tools/cli_args.h"
+#include "tools/commands.h"
+
+namespace micronet::cli {
+
+namespace {
+
+struct Timing {
+  std::string backend;
+  double median_ms, min_ms, max_ms;
+};
+
+Timing time_backend(Backend& b, const std::vector<float>& input, int batch, int iters,
+                    int warmup) {
+  for (int i = 0; i < warmup; ++i) b.run(input.data(), batch);
+  std::vector<double> ms;
+  for (int i = 0; i < iters; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    b.run(input.data(), batch);
+    const auto t1 = std::chrono::steady_clock::now();
+    ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+  }
+  std::sort(ms.begin(), ms.end());
+  return {b.name(), ms[ms.size() / 2], ms.front(), ms.back()};
+}
+
+}  // namespace
+
+// micronet bench --arch A [--weights W] [--backend halide|libtorch|all] [--threads N]
+//                [--batch N] [--iters N] [--warmup N] [--height H --width W] [--json]
+// Timings are wall-clock per call (median of `iters`), after `warmup` untimed calls.
+int cmd_bench(int argc, char** argv) {
+  Args a(argc, argv, 2,
+         {"arch", "weights", "backend", "threads", "batch", "iters", "warmup", "height", "width"},
+         {"json"});
+  const std::string arch = a.require("arch");
+  const int threads = a.get_int("threads", 1), batch = a.get_int("batch", 1);
+  const int iters = a.get_int("iters", 50), warmup = a.get_int("warmup", 5);
+  if (batch < 1 || iters < 1 || warmup < 0) throw UsageError("--batch and --iters must be >= 1");
+  const ModelPlan plan = plan_model(model_config(arch), a.get_int("height", 224), a.get_int("width", 224));
+  std::string source;
+  const TensorMap w = load_weights_or_random(a.get("weights"), plan, &source);
+  std::vector<float> input(size_t(batch) * 3 * plan.input_h * plan.input_w);
+  std::mt19937 rng(7);
+  std::normal_distribution<float> normal;
+  for (float& v : input) v = normal(rng);
+
+  const std::string which = a.get("backend", "halide");
+  const std::vector<std::string> names = which == "all" ? available_backends() : std::vector<std::string>{which};
+  std::vector<Timing> results;
+  for (const std::string& n : names) {
+    auto b = make_backend(n, plan, w, source, threads);
+    results.push_back(time_backend(*b, input, batch, iters, warmup));
+  }
+  if (a.has("json")) {
+    // One object; with --backend all, the first backend's figures at top level and all in "results".
+    const Timing& t = results.front();
+    std::printf("{\"arch\": \"%s\", \"backend\": \"%s\", \"threads\": %d, \"batch\": %d, \"iters\": %d, "
+                "\"input\": [%d, %d], \"median_ms\": %.4f, \"min_ms\": %.4f, \"max_ms\": %.4f, "
+                "\"images_per_s\": %.2f, \"results\": [",
+                arch.c_str(), t.backend.c_str(), threads, batch, iters, plan.input_h, plan.input_w,
+                t.median_ms, t.min_ms, t.max_ms, batch * 1000.0 / t.median_ms);
+    for (size_t i = 0; i < results.size(); ++i)
+      std::printf("%s{\"backend\": \"%s\", \"median_ms\": %.4f, \"min_ms\": %.4f, \"max_ms\": %.4f, \"images_per_s\": %.2f}",
+                  i ? ", " : "", results[i].backend.c_str(), results[i].median_ms, results[i].min_ms,
+                  results[i].max_ms, batch * 1000.0 / results[i].median_ms);
+    std::printf("]}\n");
+    return 0;
+  }
+  std::printf("MicroNet-%s  batch %d  %dx%d  threads %d  iters %d\n", arch.c_str(), batch,
+              plan.input_h, plan.input_w, threads, iters);
+  std::printf("%-10s %10s %10s %10s %12s\n", "backend", "median_ms", "min_ms", "max_ms", "images/s");
+  for (const Timing& t : results)
+    std::printf("%-10s %10.3f %10.3f %10.3f %12.1f\n", t.backend.c_str(), t.median_ms, t.min_ms,
+                t.max_ms, batch * 1000.0 / t.median_ms);
+  if (results.size() == 2)
+    std::printf("speedup %s / %s: %.2fx\n", results[1].backend.c_str(), results[0].backend.c_str(),
+                results[1].median_ms / results[0].median_ms);
+  return 0;
+}
+
+}  // namespace micronet::cli

@@ -1,0 +1,44 @@
+// `micronet`: the command line of the MicroNet compiler/runtime.
+#include <cstring>
+#include <iostream>
+
+#include "tools/cli_args.h"
+#include "tools/commands.h"
+
+namespace {
+
+const char* kUsage =
+    "usage: micronet <command> [options]\n"
+    "  info ARCH [--json]                      per-layer params and MAdds (ARCH: m0 m1 m2 m3)\n"
+    "  convert --arch A --checkpoint F.pth --out F.safetensors\n"
+    "                                          import an official PyTorch checkpoint (no pickle code runs)\n"
+    "  run --arch A --weights W --input IN.npy --output OUT.npy [--backend halide|libtorch] [--threads N]\n"
+    "  classify --arch A [--weights W] IMAGE... [--topk 5] [--labels FILE]\n"
+    "  bench --arch A [--weights W] [--backend halide|libtorch|all] [--threads N] [--batch N] [--iters N] [--json]\n"
+    "  kernels                                 list the compiled Halide kernels per model\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace micronet::cli;
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
+    std::cout << kUsage;
+    return argc < 2 ? 2 : 0;
+  }
+  const std::string cmd = argv[1];
+  try {
+    if (cmd == "info") return cmd_info(argc, argv);
+    if (cmd == "convert") return cmd_convert(argc, argv);
+    if (cmd == "run") return cmd_run(argc, argv);
+    if (cmd == "bench") return cmd_bench(argc, argv);
+    if (cmd == "classify") return cmd_classify(argc, argv);
+    if (cmd == "kernels") return cmd_kernels(argc, argv);
+    throw UsageError("unknown command '" + cmd + "'");
+  } catch (const UsageError& e) {
+    std::cerr << "micronet " << cmd << ": " << e.what() << "\n" << kUsage;
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "micronet " << cmd << ": error: " << e.what() << "\n";
+    return 1;
+  }
+}
