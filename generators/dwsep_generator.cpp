@@ -37,15 +37,18 @@ class DepthwiseSep : public Generator<DepthwiseSep> {
     Expr out_w = (in_w + 2 * pad - k) / s + 1, out_h = (in_h + 2 * pad - k) / s + 1;
 
     Func padded = BoundaryConditions::constant_exterior(input, 0.0f, {{0, in_w}, {0, in_h}});
-    RDom ky(0, k, "ky"), kx(0, k, "kx");
+    // k <= 7 taps, written out as sums: pure Funcs that a schedule may round up freely.
+    Expr v = bias_v(c);
+    for (int t = 0; t < k; ++t)
+      v += weight_v(t, c) * padded(x, y * s + t - pad, clamp(in_map(c / exp1), 0, cin - 1), n);
     Func mid("mid");  // vertical conv; its columns outside the image are zero padding
-    mid(x, y, c, n) = bias_v(c);
-    mid(x, y, c, n) += weight_v(ky, c) * padded(x, y * s + ky - pad, clamp(in_map(c / exp1), 0, cin - 1), n);
+    mid(x, y, c, n) = v;
     Func mid_padded("mid_padded");
     mid_padded(x, y, c, n) = select(x >= 0 && x < in_w, mid(x, y, c, n), 0.0f);
+    Expr h = bias_h(c);
+    for (int t = 0; t < k; ++t) h += weight_h(t, c) * mid_padded(x * s + t - pad, y, c / exp2, n);
     Func z("z");
-    z(x, y, c, n) = bias_h(c);
-    z(x, y, c, n) += weight_h(kx, c) * mid_padded(x * s + kx - pad, y, c / exp2, n);
+    z(x, y, c, n) = h;
 
     EpilogueStages stages;
     define_epilogue(output, z, {x, y}, c, n, {out_w, out_h}, epilogue_inputs(),

@@ -6,17 +6,19 @@ using namespace Halide;
 
 namespace {
 
-std::vector<Expr> args(const std::vector<Var>& spatial, Expr c, Expr n) {
+std::vector<Expr> args(const std::vector<Expr>& spatial, Expr c, Expr n) {
   std::vector<Expr> a(spatial.begin(), spatial.end());
   a.push_back(std::move(c));
   a.push_back(std::move(n));
   return a;
 }
 
-// Dynamic Shift-Max hyper-function: global pool -> FC -> ReLU -> FC -> h_sigmoid, mapped to
-// [-2, 2] ((h - 0.5) * act_max * 2 with act_max 2) plus the init offsets.
-void define_coefficients(Func z, const std::vector<Expr>& spatial_extent, const Var& n,
-                         const EpilogueInputs& in, const EpilogueParams& p, EpilogueStages* s) {
+}  // namespace
+
+// (h - 0.5) * act_max * 2 with act_max 2 maps h_sigmoid's [0, 1] to [-2, 2].
+void define_shift_max_coefficients(Func z, const std::vector<Expr>& spatial_extent, const Var& n,
+                                   const EpilogueInputs& in, const EpilogueParams& p,
+                                   EpilogueStages* s) {
   Var c("c"), sq("sq"), j("j");
   Region bounds;
   Expr count = 1;
@@ -50,31 +52,38 @@ void define_coefficients(Func z, const std::vector<Expr>& spatial_extent, const 
   s->coef(j, n) = (h_sigmoid(fc2(j, n)) - 0.5f) * 4.0f + in.coef_offset(j);
 }
 
-}  // namespace
-
-void define_epilogue(Func out, Func z, const std::vector<Var>& spatial, const Var& c, const Var& n,
-                     const std::vector<Expr>& spatial_extent, const EpilogueInputs& in,
-                     const EpilogueParams& p, EpilogueStages* stages) {
+Expr epilogue_value(const Expr& z_own, const std::function<Expr(const Expr&)>& z_at,
+                    const std::vector<Expr>& spatial, const Expr& c, const Expr& n,
+                    const EpilogueInputs& in, const EpilogueParams& p, const EpilogueStages& s) {
   // Logical conv-output channel that output plane c holds.
-  Expr lc = p.select_output ? clamp(in.out_select(c), 0, p.channels - 1) : Expr(c);
+  const bool own = !p.select_output;
+  Expr lc = own ? c : clamp(in.out_select(c), 0, p.channels - 1);
   Expr value;
   if (p.act == kActShiftMax) {
-    define_coefficients(z, spatial_extent, n, in, p, stages);
     // out = max over k of sum over j of x[perm_j(c)] * coef[(k*J + j)*C + c]
     for (int k = 0; k < p.K; ++k) {
       Expr fused = 0.0f;
       for (int jj = 0; jj < p.J; ++jj) {
-        Expr src = jj == 0 ? lc : clamp(in.shift_perm(lc, jj), 0, p.channels - 1);
-        fused = fused + z(args(spatial, src, n)) * stages->coef((k * p.J + jj) * p.channels + lc, n);
+        Expr x = jj == 0 && own ? z_own : z_at(jj == 0 ? lc : clamp(in.shift_perm(lc, jj), 0, p.channels - 1));
+        fused = fused + x * s.coef((k * p.J + jj) * p.channels + lc, n);
       }
       value = k == 0 ? fused : max(value, fused);
     }
   } else {
-    value = z(args(spatial, lc, n));
+    value = own ? z_own : z_at(lc);
     if (p.act == kActReLU6) value = relu6(value);
   }
   if (p.residual) value = value + in.residual(args(spatial, clamp(in.res_map(c), 0, p.channels - 1), n));
-  out(args(spatial, c, n)) = value;
+  return value;
+}
+
+void define_epilogue(Func out, Func z, const std::vector<Var>& spatial, const Var& c, const Var& n,
+                     const std::vector<Expr>& spatial_extent, const EpilogueInputs& in,
+                     const EpilogueParams& p, EpilogueStages* stages) {
+  if (p.act == kActShiftMax) define_shift_max_coefficients(z, spatial_extent, n, in, p, stages);
+  const std::vector<Expr> sp(spatial.begin(), spatial.end());
+  out(args(sp, c, n)) = epilogue_value(
+      z(args(sp, c, n)), [&](const Expr& ch) { return z(args(sp, ch, n)); }, sp, c, n, in, p, *stages);
 }
 
 }  // namespace micronet::gen

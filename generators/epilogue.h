@@ -5,6 +5,7 @@
 // so the conv result `z` is the one barrier inside the kernel.
 #pragma once
 
+#include <functional>
 #include <vector>
 
 #include "Halide.h"
@@ -42,6 +43,21 @@ struct EpilogueStages {
   Halide::RDom pool_r;   // the pooling reduction domain
   Halide::RDom fc1_r, fc2_r;
 };
+
+// Dynamic Shift-Max hyper-function (pool -> FC -> ReLU -> FC -> h_sigmoid -> [-2, 2] + init
+// offsets) over the whole conv result z(spatial..., c, n); fills stages->coef(j, n).
+void define_shift_max_coefficients(Halide::Func z, const std::vector<Halide::Expr>& spatial_extent,
+                                   const Halide::Var& n, const EpilogueInputs& in,
+                                   const EpilogueParams& p, EpilogueStages* stages);
+
+// The epilogue's value at output plane c. `z_own` is the conv result at this position's
+// own channel (used when nothing selects or shifts channels, so no index arithmetic is
+// needed); `z_at(ch)` is the conv result at logical channel ch of the same position.
+Halide::Expr epilogue_value(const Halide::Expr& z_own,
+                            const std::function<Halide::Expr(const Halide::Expr&)>& z_at,
+                            const std::vector<Halide::Expr>& spatial, const Halide::Expr& c,
+                            const Halide::Expr& n, const EpilogueInputs& in,
+                            const EpilogueParams& p, const EpilogueStages& stages);
 
 // Defines `out(spatial..., c, n)` from the conv result `z(spatial..., c, n)`.
 // `spatial_extent` are the extents of z's spatial dims (for the pool).

@@ -26,7 +26,9 @@ class GroupConv : public Generator<GroupConv> {
   Input<Buffer<float>> weight{"weight", 2};      // (r, o): r = input channel within group
   Input<Buffer<float>> bias{"bias", 1};          // (o)
   MICRONET_EPILOGUE_INPUTS(1)
-  Output<Buffer<float>> output{"output", 3};     // (xy, c, n)
+  // (xy, oi, g, n): channel g*cout_pg + oi, the same memory as (xy, c, n). Indexing the
+  // output by group keeps channel arithmetic out of the conv's inner loops.
+  Output<Buffer<float>> output{"output", 4};
 
   void generate() {
     const int cin = in_channels, cout = out_channels, g = groups;
@@ -34,7 +36,7 @@ class GroupConv : public Generator<GroupConv> {
     if (cin % g != 0 || cout % g != 0)
       throw std::invalid_argument("gconv: channels not divisible by groups");
 
-    Var i("i"), c("c"), n("n"), oi("oi"), gi("gi");
+    Var i("i"), c("c"), n("n"), oi("oi"), gi("gi");  // oi: channel within group gi
     RDom r(0, cin_pg, "r");
     // The conv indexed by (group, channel-in-group) so that the schedule can keep one
     // group's input loads shared by all its output channels.
@@ -46,14 +48,18 @@ class GroupConv : public Generator<GroupConv> {
     z(i, c, n) = zg(i, c % cout_pg, c / cout_pg, n);
 
     EpilogueStages stages;
-    define_epilogue(output, z, {i}, c, n, {input.dim(0).extent()}, epilogue_inputs(),
-                    epilogue_params(cout), &stages);
+    const EpilogueParams ep = epilogue_params(cout);
+    if (ep.act == kActShiftMax)
+      define_shift_max_coefficients(z, {input.dim(0).extent()}, n, epilogue_inputs(), ep, &stages);
+    output(i, oi, gi, n) = epilogue_value(
+        zg(i, oi, gi, n), [&](const Expr& ch) { return z(i, ch, n); }, {i}, gi * cout_pg + oi, n,
+        epilogue_inputs(), ep, stages);
 
     input.dim(1).set_bounds(0, cin);
     in_map.dim(0).set_bounds(0, cin);
     weight.dim(0).set_bounds(0, cin_pg).dim(1).set_bounds(0, cout);
-    output.dim(1).set_bounds(0, cout);
     output.dim(0).set_bounds(0, input.dim(0).extent());
+    output.dim(1).set_bounds(0, cout_pg).dim(2).set_bounds(0, g);
 
     if (auto_schedule) {
       const int hw = int(est_h) * int(est_w);
@@ -62,7 +68,7 @@ class GroupConv : public Generator<GroupConv> {
       weight.set_estimates({{0, cin_pg}, {0, cout}});
       bias.set_estimates({{0, cout}});
       set_epilogue_estimates(cout, hw);
-      output.set_estimates({{0, hw}, {0, cout}, {0, 1}});
+      output.set_estimates({{0, hw}, {0, cout_pg}, {0, g}, {0, 1}});
       return;
     }
     sched::GconvStages s{output, acc, zg, z, stages, i, c, n, oi, gi, r};

@@ -32,16 +32,18 @@ class Stem : public Generator<Stem> {
     Expr out_w = (in_w + 2 * pad - k) / s + 1, out_h = (in_h + 2 * pad - k) / s + 1;
 
     Func padded = BoundaryConditions::constant_exterior(input, 0.0f, {{0, in_w}, {0, in_h}});
-    RDom rv(0, k, 0, 3, "rv");
+    // 3 input channels x k taps, then k taps, written out as sums (pure Funcs).
+    Expr v = bias_v(c);
+    for (int ci = 0; ci < 3; ++ci)
+      for (int t = 0; t < k; ++t) v += weight_v(t, ci, c) * padded(x, y * s + t - pad, ci, n);
     Func mid("mid");
-    mid(x, y, c, n) = bias_v(c);
-    mid(x, y, c, n) += weight_v(rv.x, rv.y, c) * padded(x, y * s + rv.x - pad, rv.y, n);
+    mid(x, y, c, n) = v;
     Func mid_padded("mid_padded");
     mid_padded(x, y, c, n) = select(x >= 0 && x < in_w, mid(x, y, c, n), 0.0f);
-    RDom kx(0, k, "kx");
+    Expr h = bias_h(c);
+    for (int t = 0; t < k; ++t) h += weight_h(t, c) * mid_padded(x * s + t - pad, y, c / g2, n);
     Func z("z");
-    z(x, y, c, n) = bias_h(c);
-    z(x, y, c, n) += weight_h(kx, c) * mid_padded(x * s + kx - pad, y, c / g2, n);
+    z(x, y, c, n) = h;
     output(x, y, c, n) = relu6(z(x, y, c, n));
 
     input.dim(2).set_bounds(0, 3);
@@ -63,6 +65,7 @@ class Stem : public Generator<Stem> {
     sh.in_channels = 3;
     sh.out_channels = cout;
     sh.groups = g1;
+    sh.exp2 = g2;  // output channels per vertical-conv channel
     sh.kernel = k;
     sh.stride = s;
     sh.act = kActReLU6;

@@ -1,5 +1,6 @@
 #include "runtime/halide_model.h"
 
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -100,6 +101,11 @@ size_t HalideModel::arenas_allocated() const {
 }
 
 std::vector<float> HalideModel::run(const float* input, int batch) const {
+  return run_profiled(input, batch, nullptr);
+}
+
+std::vector<float> HalideModel::run_profiled(const float* input, int batch,
+                                             std::vector<double>* step_ms) const {
   if (batch < 1) throw RunError("batch must be >= 1, got " + std::to_string(batch));
   const size_t in_count = size_t(batch) * 3 * plan_.input_h * plan_.input_w;
   for (size_t i = 0; i < in_count; ++i)
@@ -114,8 +120,11 @@ std::vector<float> HalideModel::run(const float* input, int batch) const {
     for (size_t si = 0; si < steps_.size(); ++si) {
       const KernelStep& s = steps_[si];
       float* out = si + 1 == steps_.size() ? logits.data() : arena->tensor(int(si) + 1);
+      const auto t0 = std::chrono::steady_clock::now();
       call_kernel(*kernels_[si], s, prepared_[si], batch, tensor(s.input),
                   s.residual >= 0 ? tensor(s.residual) : nullptr, out);
+      if (step_ms)
+        (*step_ms)[si] += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     }
   } catch (...) {
     release_arena(std::move(arena));

@@ -35,6 +35,8 @@ class HalideModel {
   // input: N x 3 x H x W float32, C order, H x W = the plan's input size.
   // Returns N x num_classes logits. Thread-safe: concurrent calls use separate arenas.
   std::vector<float> run(const float* input, int batch) const;
+  // Same, adding each step's wall time (ms) to step_ms[i] (sized steps().size()).
+  std::vector<float> run_profiled(const float* input, int batch, std::vector<double>* step_ms) const;
 
   const ModelPlan& plan() const { return plan_; }
   const std::vector<KernelStep>& steps() const { return steps_; }

@@ -101,7 +101,7 @@ void call_kernel(const KernelEntry& kernel, const KernelStep& s, const PreparedS
       b.push_back(f32(p.w1, {ci / k.groups, co}));
       b.push_back(f32(p.b1, {co}));
       push_epilogue(b, s, p, batch, residual, 1);
-      b.push_back(HBuf(out, kF32, {out_hw, co, N}));
+      b.push_back(HBuf(out, kF32, {out_hw, co / k.groups, k.groups, N}));
       break;
     case KernelFamily::Head:
       b.push_back(HBuf(in, kF32, {in_hw, ci, N}));

@@ -1,5 +1,7 @@
 #include "tools/backend.h"
 
+#include <cstdio>
+
 #include "runtime/halide_model.h"
 #include "tools/cli_args.h"
 
@@ -12,6 +14,22 @@ class HalideBackend : public Backend {
       : model_(plan, w, source) {}
   std::vector<float> run(const float* input, int batch) override { return model_.run(input, batch); }
   std::string name() const override { return "halide"; }
+  std::string profile(const float* input, int batch, int iters) override {
+    std::vector<double> ms(model_.steps().size(), 0.0);
+    for (int i = 0; i < iters; ++i) model_.run_profiled(input, batch, &ms);
+    double total = 0;
+    for (double v : ms) total += v;
+    std::string out;
+    char line[256];
+    for (size_t i = 0; i < ms.size(); ++i) {
+      const KernelStep& s = model_.steps()[i];
+      std::snprintf(line, sizeof line, "  %2zu %-36s %4dx%-4d %8.3f ms %5.1f%%\n", i, s.spec.name().c_str(),
+                    s.out_w, s.out_h, ms[i] / iters, 100.0 * ms[i] / total);
+      out += line;
+    }
+    std::snprintf(line, sizeof line, "  total %.3f ms per run\n", total / iters);
+    return out + line;
+  }
 
  private:
   HalideModel model_;

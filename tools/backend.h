@@ -17,6 +17,8 @@ class Backend {
   // input N x 3 x H x W (the plan's size), returns N x classes.
   virtual std::vector<float> run(const float* input, int batch) = 0;
   virtual std::string name() const = 0;
+  // Per-kernel timing table over `iters` runs, or "" when the backend has none.
+  virtual std::string profile(const float* /*input*/, int /*batch*/, int /*iters*/) { return ""; }
 };
 
 // `backend` is "halide" or "libtorch"; throws UsageError for others or when the build

@@ -33,18 +33,23 @@ Timing time_backend(Backend& b, const std::vector<float>& input, int batch, int 
 
 }  // namespace
 
-// micronet bench --arch A [--weights W] [--backend halide|libtorch|all] [--threads N]
+// micronet bench [--arch A] [--weights W] [--backend halide|libtorch|all] [--threads N]
 //                [--batch N] [--iters N] [--warmup N] [--height H --width W] [--json]
+// --arch, the classes and the input size default to the weights file's metadata.
 // Timings are wall-clock per call (median of `iters`), after `warmup` untimed calls.
+// --profile adds a per-kernel time table (Halide backend) on stderr.
 int cmd_bench(int argc, char** argv) {
   Args a(argc, argv, 2,
          {"arch", "weights", "backend", "threads", "batch", "iters", "warmup", "height", "width"},
-         {"json"});
-  const std::string arch = a.require("arch");
+         {"json", "profile"});
+  const ModelMetadata meta = read_weights_metadata(a.get("weights"));
   const int threads = a.get_int("threads", 1), batch = a.get_int("batch", 1);
   const int iters = a.get_int("iters", 50), warmup = a.get_int("warmup", 5);
   if (batch < 1 || iters < 1 || warmup < 0) throw UsageError("--batch and --iters must be >= 1");
-  const ModelPlan plan = plan_model(model_config(arch), a.get_int("height", 224), a.get_int("width", 224));
+  const ModelPlan plan = plan_for_weights(a.get("arch"), meta, a.get("weights"),
+                                          a.get_int("height", meta.input_h > 0 ? meta.input_h : 224),
+                                          a.get_int("width", meta.input_w > 0 ? meta.input_w : 224));
+  const std::string arch = plan.arch;
   std::string source;
   const TensorMap w = load_weights_or_random(a.get("weights"), plan, &source);
   std::vector<float> input(size_t(batch) * 3 * plan.input_h * plan.input_w);
@@ -58,6 +63,10 @@ int cmd_bench(int argc, char** argv) {
   for (const std::string& n : names) {
     auto b = make_backend(n, plan, w, source, threads);
     results.push_back(time_backend(*b, input, batch, iters, warmup));
+    if (a.has("profile")) {
+      const std::string table = b->profile(input.data(), batch, iters);
+      if (!table.empty()) std::cerr << "per-kernel time (" << n << "):\n" << table;
+    }
   }
   if (a.has("json")) {
     // One object; with --backend all, the first backend's figures at top level and all in "results".

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "models/model_metadata.h"
 #include "models/plan.h"
 #include "runtime/tensor.h"
 
@@ -15,10 +16,22 @@ int cmd_run(int argc, char** argv);
 int cmd_bench(int argc, char** argv);
 int cmd_classify(int argc, char** argv);
 int cmd_kernels(int argc, char** argv);
+int cmd_train(int argc, char** argv);
+int cmd_eval(int argc, char** argv);
 
 // Weights for `plan`: a .safetensors file (or an official .pth, imported on the fly), or
 // random weights with a warning when `path` is empty. `source` names them in messages.
 TensorMap load_weights_or_random(const std::string& path, const ModelPlan& plan,
                                  std::string* source);
+
+// The model description in a .safetensors file's __metadata__ (models/model_metadata.h);
+// empty for "" (random weights) and for .pth checkpoints.
+ModelMetadata read_weights_metadata(const std::string& path);
+// The plan a command runs for weights `path` with metadata `meta`: the arch is `arch_flag`
+// or the metadata's (required from one of them; when both are given they must agree, else
+// a FormatError naming the file); the classes are `classes_flag` when > 0, else the
+// metadata's num_classes, else the config's 1000. `h` x `w` is the input size.
+ModelPlan plan_for_weights(const std::string& arch_flag, const ModelMetadata& meta,
+                           const std::string& path, int h, int w, int classes_flag = -1);
 
 }  // namespace micronet::cli

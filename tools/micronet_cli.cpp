@@ -15,7 +15,13 @@ const char* kUsage =
     "  run --arch A --weights W --input IN.npy --output OUT.npy [--backend halide|libtorch] [--threads N]\n"
     "  classify --arch A [--weights W] IMAGE... [--topk 5] [--labels FILE]\n"
     "  bench --arch A [--weights W] [--backend halide|libtorch|all] [--threads N] [--batch N] [--iters N] [--json]\n"
-    "  kernels                                 list the compiled Halide kernels per model\n";
+    "  kernels                                 list the compiled Halide kernels per model\n"
+    "  train --arch m0 --dataset fashion-mnist --size 64 --epochs N --out F.safetensors\n"
+    "        [--batch 128] [--lr 0.2] [--seed 0] [--threads 2] [--max-steps N]\n"
+    "                                          train the LibTorch reference on Fashion-MNIST\n"
+    "  eval --weights W --dataset fashion-mnist [--backend halide|libtorch|all] [--json]\n"
+    "       [--plot F.png] [--limit N] [--show N]  test-set accuracy and confusion matrix\n"
+    "  (--arch is optional where the weights file's metadata names it)\n";
 
 }  // namespace
 
@@ -33,6 +39,14 @@ int main(int argc, char** argv) {
     if (cmd == "bench") return cmd_bench(argc, argv);
     if (cmd == "classify") return cmd_classify(argc, argv);
     if (cmd == "kernels") return cmd_kernels(argc, argv);
+    if (cmd == "eval") return cmd_eval(argc, argv);
+    if (cmd == "train") {
+#ifdef MICRONET_WITH_TORCH
+      return cmd_train(argc, argv);
+#else
+      throw UsageError("this build has no LibTorch (configured with MICRONET_WITH_TORCH=OFF): cannot train");
+#endif
+    }
     throw UsageError("unknown command '" + cmd + "'");
   } catch (const UsageError& e) {
     std::cerr << "micronet " << cmd << ": " << e.what() << "\n" << kUsage;

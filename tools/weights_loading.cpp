@@ -3,6 +3,7 @@
 #include "models/checkpoint/checkpoint_import.h"
 #include "models/random_weights.h"
 #include "runtime/safetensors.h"
+#include "tools/cli_args.h"
 #include "tools/commands.h"
 
 namespace micronet::cli {
@@ -10,6 +11,9 @@ namespace micronet::cli {
 namespace {
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+bool is_torch_checkpoint(const std::string& path) {
+  return ends_with(path, ".pth") || ends_with(path, ".pt") || ends_with(path, ".tar");
 }
 }  // namespace
 
@@ -23,9 +27,27 @@ TensorMap load_weights_or_random(const std::string& path, const ModelPlan& plan,
     return random_weights(plan, kSeed);
   }
   *source = path;
-  if (ends_with(path, ".pth") || ends_with(path, ".pt") || ends_with(path, ".tar"))
-    return load_torch_checkpoint(path);
+  if (is_torch_checkpoint(path)) return load_torch_checkpoint(path);
   return read_safetensors(path);
+}
+
+ModelMetadata read_weights_metadata(const std::string& path) {
+  if (path.empty() || is_torch_checkpoint(path)) return {};
+  std::map<std::string, std::string> meta;
+  read_safetensors(path, &meta);
+  return ModelMetadata::from_map(meta, path);
+}
+
+ModelPlan plan_for_weights(const std::string& arch_flag, const ModelMetadata& meta,
+                           const std::string& path, int h, int w, int classes_flag) {
+  if (arch_flag.empty() && meta.arch.empty())
+    throw UsageError("missing required flag --arch (the weights file names no arch in its metadata)");
+  if (!arch_flag.empty() && !meta.arch.empty() && arch_flag != meta.arch)
+    throw FormatError(path + ": metadata says arch " + meta.arch + ", but --arch " + arch_flag +
+                      " was given");
+  const std::string arch = arch_flag.empty() ? meta.arch : arch_flag;
+  const int classes = classes_flag > 0 ? classes_flag : meta.num_classes;
+  return plan_model(model_config(arch), h, w, classes);
 }
 
 }  // namespace micronet::cli

@@ -19,35 +19,32 @@ void schedule_gconv(GconvStages& s, const ConvShape& sh, const Target& t, const 
   const bool par = k.get("parallel", 1) != 0;
   const TailStrategy guard = TailStrategy::GuardWithIf;
 
-  Var io("io"), ii("ii"), g("g"), oc("oc"), oco("oco"), oci("oci");
-  auto accumulate_in_registers = [&](Func consumer, const Var& at) {
-    s.acc.compute_at(consumer, at).vectorize(s.i, V, guard).unroll(s.oi);
+  Var io("io"), ii("ii"), oco("oco"), oci("oci");
+  // The output's tiles: `tile` positions x `ob` channels of one group.
+  auto tile_loops = [&](Func f) {
+    f.split(s.oi, oco, oci, ob)
+        .split(s.i, io, ii, tile, guard)
+        .reorder(ii, oci, io, oco, s.gi, s.n)
+        .vectorize(ii, V, guard)
+        .unroll(oci);
+    if (par) f.parallel(s.gi);
+  };
+  auto accumulate_in_registers = [&](Func consumer) {
+    s.acc.compute_at(consumer, io).vectorize(s.i, V, guard).unroll(s.oi);
     s.acc.update().reorder(s.i, s.oi, s.r).vectorize(s.i, V, guard).unroll(s.oi);
   };
 
   if (!sh.conv_at_root()) {
-    s.output.split(s.c, g, oc, cout_pg)
-        .split(oc, oco, oci, ob)
-        .split(s.i, io, ii, tile, guard)
-        .reorder(ii, oci, io, oco, g, s.n)
-        .vectorize(ii, V, guard)
-        .unroll(oci);
-    if (par) s.output.parallel(g);
-    accumulate_in_registers(s.output, io);
+    tile_loops(s.output);
+    accumulate_in_registers(s.output);
     return;
   }
-
-  s.zg.compute_root()
-      .split(s.oi, oco, oci, ob)
-      .split(s.i, io, ii, tile, guard)
-      .reorder(ii, oci, io, oco, s.gi, s.n)
-      .vectorize(ii, V, guard)
-      .unroll(oci);
-  if (par) s.zg.parallel(s.gi);
-  accumulate_in_registers(s.zg, io);
-
+  // Shift-Max pools the whole conv result and reads it at shifted channels: store it.
+  s.zg.compute_root();
+  tile_loops(s.zg);
+  accumulate_in_registers(s.zg);
   s.output.split(s.i, io, ii, V, guard).vectorize(ii);
-  if (par) s.output.parallel(s.c);
+  if (par) s.output.parallel(s.gi);
   if (sh.act == gen::kActShiftMax) schedule_shift_max(s.epi, t);
 }
 

@@ -12,30 +12,36 @@ using namespace Halide;
 void schedule_spatial_conv(SpatialConvStages& s, const ConvShape& sh, const Target& t,
                            const Knobs& k) {
   const int V = t.natural_vector_size<float>();
-  const int vx = V * k.get("x_vectors", 1);
+  // Rows here are 7..112 wide: a vector wider than the row only runs the scalar tail,
+  // so narrow layers use the widest of V, V/2, 4 that fits their estimated width.
+  const int out_w = (sh.est_w + 2 * (sh.kernel / 2) - sh.kernel) / sh.stride + 1;
+  int xv = V;
+  while (xv > 4 && xv > out_w) xv /= 2;
+  xv = k.get("x_vector", xv);
   const bool par = k.get("parallel", 1) != 0;
-  const TailStrategy guard = TailStrategy::GuardWithIf;
   Var xo("xo"), xi("xi");
 
-  // `rows` is the Func whose row loop the vertical conv is computed in.
-  Func rows = sh.conv_at_root() ? s.z : s.output;
-  rows.split(s.x, xo, xi, vx, guard).vectorize(xi, V, guard);
-  if (par) rows.parallel(s.c);
+  // `plane` is the Func whose channel loop holds one plane of the vertical conv `mid`.
+  // Internal Funcs round their rows up to whole vectors (their inputs are padded); only
+  // the kernel's output guards its tail, since it must not write past the caller's buffer.
+  Func plane = sh.conv_at_root() ? s.z : s.output;
   if (sh.conv_at_root()) {
-    s.z.compute_root();
-  } else {
-    s.z.compute_at(s.output, xo);
-    s.z.split(s.x, xo, xi, vx, guard).vectorize(xi, V, guard);
-  }
-  s.z.update().split(s.x, xo, xi, vx, guard).vectorize(xi, V, guard);
-  s.mid.compute_at(rows, s.y).split(s.x, xo, xi, V, guard).vectorize(xi);
-  s.mid.update().split(s.x, xo, xi, V, guard).vectorize(xi);
-
-  if (sh.conv_at_root()) {
-    s.output.split(s.x, xo, xi, V, guard).vectorize(xi);
+    s.z.compute_root().split(s.x, xo, xi, xv, TailStrategy::RoundUp).vectorize(xi);
+    s.output.split(s.x, xo, xi, xv, TailStrategy::GuardWithIf).vectorize(xi);
     if (par) s.output.parallel(s.c);
     if (sh.act == gen::kActShiftMax) schedule_shift_max(s.epi, t);
+  } else {
+    s.output.split(s.x, xo, xi, xv, TailStrategy::GuardWithIf).vectorize(xi);
   }
+  if (par) plane.parallel(s.c);
+  // With expansion (e2 > 1) several output planes read one `mid` plane: compute it once.
+  if (sh.exp2 > 1) {
+    s.mid.compute_root();
+    if (par) s.mid.parallel(s.c);
+  } else {
+    s.mid.compute_at(plane, s.c);
+  }
+  s.mid.split(s.x, xo, xi, xv, TailStrategy::RoundUp).vectorize(xi);
 }
 
 }  // namespace micronet::sched::x86
