@@ -4,6 +4,7 @@
 #include "Halide.h"
 #include "generators/epilogue.h"
 #include "generators/generator_params.h"
+#include "generators/layout.h"
 #include "schedules/schedule.h"
 
 namespace micronet::gen {
@@ -20,7 +21,7 @@ class DepthwiseSep : public Generator<DepthwiseSep> {
   MICRONET_EPILOGUE_PARAMS
   MICRONET_SCHEDULE_PARAMS
 
-  Input<Buffer<float>> input{"input", 4};        // (x, y, c, n)
+  Input<Buffer<float>> input{"input", 4};        // (x, y, c, n), x from -kRowHalo (layout.h)
   Input<Buffer<int32_t>> in_map{"in_map", 1};    // (c) logical channel -> stored plane
   Input<Buffer<float>> weight_v{"weight_v", 2};  // (ky, m) kx1 weights, m < C_in*e1
   Input<Buffer<float>> bias_v{"bias_v", 1};      // (m)
@@ -33,10 +34,13 @@ class DepthwiseSep : public Generator<DepthwiseSep> {
     const int cin = in_channels, k = kernel, s = stride, pad = k / 2;
     const int cmid = cin * int(exp1), cout = cmid * int(exp2);
     Var x("x"), y("y"), c("c"), n("n");
-    Expr in_w = input.dim(0).extent(), in_h = input.dim(1).extent();
+    Expr in_w = input.dim(0).extent() - 2 * kRowHalo, in_h = input.dim(1).extent();
     Expr out_w = (in_w + 2 * pad - k) / s + 1, out_h = (in_h + 2 * pad - k) / s + 1;
 
-    Func padded = BoundaryConditions::constant_exterior(input, 0.0f, {{0, in_w}, {0, in_h}});
+    // Zero rows above and below; columns are read straight through the row halo (their
+    // values are discarded by mid_padded), keeping the row loads dense.
+    Func padded("padded");
+    padded(x, y, c, n) = select(y >= 0 && y < in_h, input(x, clamp(y, 0, in_h - 1), c, n), 0.0f);
     // k <= 7 taps, written out as sums: pure Funcs that a schedule may round up freely.
     Expr v = bias_v(c);
     for (int t = 0; t < k; ++t)
@@ -54,6 +58,7 @@ class DepthwiseSep : public Generator<DepthwiseSep> {
     define_epilogue(output, z, {x, y}, c, n, {out_w, out_h}, epilogue_inputs(),
                     epilogue_params(cout), &stages);
 
+    input.dim(0).set_min(-kRowHalo);
     input.dim(2).set_bounds(0, cin);
     in_map.dim(0).set_bounds(0, cin);
     weight_v.dim(0).set_bounds(0, k).dim(1).set_bounds(0, cmid);
@@ -61,7 +66,7 @@ class DepthwiseSep : public Generator<DepthwiseSep> {
     output.dim(0).set_bounds(0, out_w).dim(1).set_bounds(0, out_h).dim(2).set_bounds(0, cout);
 
     if (auto_schedule) {
-      input.set_estimates({{0, est_w}, {0, est_h}, {0, cin}, {0, 1}});
+      input.set_estimates({{-kRowHalo, est_w + 2 * kRowHalo}, {0, est_h}, {0, cin}, {0, 1}});
       in_map.set_estimates({{0, cin}});
       weight_v.set_estimates({{0, k}, {0, cmid}});
       bias_v.set_estimates({{0, cmid}});

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "HalideRuntime.h"
+#include "generators/layout.h"
 #include "runtime/kernel_call.h"
 #include "models/state_dict_layout.h"
 #include "runtime/arena.h"
@@ -19,7 +20,10 @@ struct HalideModel::Arena {
   size_t bytes = 0;
   float* base = nullptr;
   ~Arena() { std::free(base); }
-  float* tensor(int id) { return reinterpret_cast<float*>(reinterpret_cast<uint8_t*>(base) + offsets[id]); }
+  // Each tensor sits kRowHalo floats into its slot (see tensor_bytes).
+  float* tensor(int id) {
+    return reinterpret_cast<float*>(reinterpret_cast<uint8_t*>(base) + offsets[id]) + kRowHalo;
+  }
 };
 
 HalideModel::HalideModel(ModelPlan plan, const TensorMap& weights, const std::string& source)
@@ -45,7 +49,8 @@ std::vector<size_t> HalideModel::tensor_bytes(int batch) const {
   std::vector<size_t> bytes(steps_.size() + 1, 0);
   for (size_t i = 0; i < steps_.size(); ++i) {
     const KernelStep& s = steps_[i];
-    bytes[i + 1] = sizeof(float) * size_t(batch) * s.spec.out_channels * s.out_h * s.out_w;
+    // Readable slack on both sides for kernels that read rows through a halo (layout.h).
+    bytes[i + 1] = sizeof(float) * (size_t(batch) * s.spec.out_channels * s.out_h * s.out_w + 2 * kRowHalo);
   }
   return bytes;
 }

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "HalideRuntime.h"
+#include "generators/layout.h"
 #include "runtime/halide_model.h"
 
 namespace micronet {
@@ -35,6 +36,17 @@ struct HBuf {
   }
 };
 const halide_type_t kF32(halide_type_float, 32), kI32(halide_type_int, 32);
+
+// A dense (W, H, C, N) tensor described with kRowHalo phantom columns on each side of
+// every row (see generators/layout.h): x runs from -kRowHalo over the real row stride.
+HBuf with_row_halo(const float* t, int w, int h, int c, int n) {
+  HBuf b(t - kRowHalo, kF32, {w + 2 * kRowHalo, h, c, n});
+  b.dims[0].min = -kRowHalo;
+  b.dims[1].stride = w;
+  b.dims[2].stride = w * h;
+  b.dims[3].stride = w * h * c;
+  return b;
+}
 HBuf f32(const std::vector<float>& v, std::initializer_list<int> e) { return HBuf(v.data(), kF32, e); }
 HBuf i32(const std::vector<int32_t>& v, std::initializer_list<int> e) { return HBuf(v.data(), kI32, e); }
 
@@ -86,7 +98,7 @@ void call_kernel(const KernelEntry& kernel, const KernelStep& s, const PreparedS
       b.push_back(HBuf(out, kF32, {s.out_w, s.out_h, co, N}));
       break;
     case KernelFamily::DepthwiseSep:
-      b.push_back(HBuf(in, kF32, {s.in_w, s.in_h, ci, N}));
+      b.push_back(with_row_halo(in, s.in_w, s.in_h, ci, N));
       b.push_back(i32(p.in_map, {ci}));
       b.push_back(f32(p.w1, {k.kernel, ci * k.exp1}));
       b.push_back(f32(p.b1, {ci * k.exp1}));

@@ -9,7 +9,9 @@
 
 namespace micronet {
 
-// input: the stored tensor the step reads (planes in the order in_map refers to);
+// input: the stored tensor the step reads (planes in the order in_map refers to); for a
+// factorized-depthwise step it must have kRowHalo floats of readable memory before and
+// after it (generators/layout.h);
 // residual: the block input (nullptr unless spec.residual); output: N x C x H x W.
 // Throws RunError (runtime/halide_model.h) naming the kernel on failure.
 void call_kernel(const KernelEntry& kernel, const KernelStep& step, const PreparedStep& prepared,

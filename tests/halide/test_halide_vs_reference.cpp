@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <numeric>
 
+#include "generators/layout.h"
 #include "models/kernel_plan.h"
 #include "models/reference/reference_model.h"
 #include "runtime/halide_model.h"
@@ -23,11 +24,15 @@ double rel_l2(const torch::Tensor& got, const torch::Tensor& want) {
   return den == 0.0 ? num : num / den;
 }
 
-// Stored planes from logical channels: plane map[c] holds logical channel c.
+// Stored planes from logical channels: plane map[c] holds logical channel c. The tensor
+// is a view into a larger allocation with kRowHalo floats of (NaN-filled) slack on each
+// side, as the runtime's arena provides: kernels that read rows through the halo must
+// neither fault nor let those values leak into results.
 torch::Tensor to_storage(const torch::Tensor& logical, const std::vector<int>& map) {
-  torch::Tensor stored = torch::empty_like(logical);
+  torch::Tensor slab = torch::full({logical.numel() + 2 * kRowHalo}, NAN);
+  torch::Tensor stored = slab.narrow(0, kRowHalo, logical.numel()).view(logical.sizes());
   for (size_t c = 0; c < map.size(); ++c) stored.select(1, map[c]).copy_(logical.select(1, int64_t(c)));
-  return stored.contiguous();
+  return stored;
 }
 
 torch::Tensor from_storage(const torch::Tensor& stored, const std::vector<int>& map) {
