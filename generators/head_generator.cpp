@@ -64,7 +64,7 @@ class Head : public Generator<Head> {
       output.set_estimates({{0, K}, {0, 1}});
       return;
     }
-    sched::HeadStages st{output, pooled, fc1, fc2, c, o, n, pr, r1, r2};
+    sched::HeadStages st{output, pooled, fc1, act1, fc2, c, o, n, pr, r1, r2};
     sched::schedule_head(st, C, H, K, get_target(),
                          sched::load_knobs(tuning_file, workload, get_target()));
   }

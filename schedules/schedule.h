@@ -36,7 +36,7 @@ struct SpatialConvStages {
 };
 
 struct HeadStages {
-  Halide::Func output, pooled, fc1, fc2;
+  Halide::Func output, pooled, fc1, act1, fc2;
   Halide::Var c, o, n;
   Halide::RDom pool_r, fc1_r, fc2_r;
 };
