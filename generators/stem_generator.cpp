@@ -4,6 +4,7 @@
 #include "Halide.h"
 #include "generators/activations.h"
 #include "generators/generator_params.h"
+#include "generators/layout.h"
 #include "schedules/schedule.h"
 
 namespace micronet::gen {
@@ -18,7 +19,7 @@ class Stem : public Generator<Stem> {
   GeneratorParam<int> stride{"stride", 2};
   MICRONET_SCHEDULE_PARAMS
 
-  Input<Buffer<float>> input{"input", 4};        // (x, y, c, n), c = RGB
+  Input<Buffer<float>> input{"input", 4};        // (x, y, c, n), c = RGB, x from -kRowHalo
   Input<Buffer<float>> weight_v{"weight_v", 3};  // (ky, ci, m)
   Input<Buffer<float>> bias_v{"bias_v", 1};      // (m), m < g1
   Input<Buffer<float>> weight_h{"weight_h", 2};  // (kx, o), o < g1*g2
@@ -28,10 +29,13 @@ class Stem : public Generator<Stem> {
   void generate() {
     const int k = kernel, s = stride, pad = k / 2, cout = int(g1) * int(g2);
     Var x("x"), y("y"), c("c"), n("n");
-    Expr in_w = input.dim(0).extent(), in_h = input.dim(1).extent();
+    Expr in_w = input.dim(0).extent() - 2 * kRowHalo, in_h = input.dim(1).extent();
     Expr out_w = (in_w + 2 * pad - k) / s + 1, out_h = (in_h + 2 * pad - k) / s + 1;
 
-    Func padded = BoundaryConditions::constant_exterior(input, 0.0f, {{0, in_w}, {0, in_h}});
+    // Zero rows above and below; columns read straight through the row halo (layout.h),
+    // their values discarded by mid_padded, so row loads stay dense.
+    Func padded("padded");
+    padded(x, y, c, n) = select(y >= 0 && y < in_h, input(x, clamp(y, 0, in_h - 1), c, n), 0.0f);
     // 3 input channels x k taps, then k taps, written out as sums (pure Funcs).
     Expr v = bias_v(c);
     for (int ci = 0; ci < 3; ++ci)
@@ -46,13 +50,14 @@ class Stem : public Generator<Stem> {
     z(x, y, c, n) = h;
     output(x, y, c, n) = relu6(z(x, y, c, n));
 
+    input.dim(0).set_min(-kRowHalo);
     input.dim(2).set_bounds(0, 3);
     weight_v.dim(0).set_bounds(0, k).dim(1).set_bounds(0, 3).dim(2).set_bounds(0, g1);
     weight_h.dim(0).set_bounds(0, k).dim(1).set_bounds(0, cout);
     output.dim(0).set_bounds(0, out_w).dim(1).set_bounds(0, out_h).dim(2).set_bounds(0, cout);
 
     if (auto_schedule) {
-      input.set_estimates({{0, est_w}, {0, est_h}, {0, 3}, {0, 1}});
+      input.set_estimates({{-kRowHalo, est_w + 2 * kRowHalo}, {0, est_h}, {0, 3}, {0, 1}});
       weight_v.set_estimates({{0, k}, {0, 3}, {0, g1}});
       bias_v.set_estimates({{0, g1}});
       weight_h.set_estimates({{0, k}, {0, cout}});

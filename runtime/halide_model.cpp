@@ -66,7 +66,9 @@ ArenaPlan HalideModel::plan_for(int batch) const {
     if (steps_[i].residual >= 0)
       req[steps_[i].residual].last_use = std::max(req[steps_[i].residual].last_use, int(i));
   }
-  req[0].bytes = 0;      // the caller's input
+  // The caller's input is staged into the arena (with row slack, see layout.h) while it is
+  // checked for non-finite values: one pass over it either way.
+  req[0] = {sizeof(float) * (size_t(batch) * 3 * plan_.input_h * plan_.input_w + 2 * kRowHalo), 0, 0};
   req.back().bytes = 0;  // logits go to the caller's vector
   return plan_arena(req);
 }
@@ -112,16 +114,18 @@ std::vector<float> HalideModel::run(const float* input, int batch) const {
 std::vector<float> HalideModel::run_profiled(const float* input, int batch,
                                              std::vector<double>* step_ms) const {
   if (batch < 1) throw RunError("batch must be >= 1, got " + std::to_string(batch));
-  const size_t in_count = size_t(batch) * 3 * plan_.input_h * plan_.input_w;
-  for (size_t i = 0; i < in_count; ++i)
-    if (!std::isfinite(input[i]))
-      throw RunError("input contains a non-finite value (" + std::to_string(input[i]) +
-                     ") at flat index " + std::to_string(i));
-
   std::unique_ptr<Arena> arena = acquire_arena(batch);
   std::vector<float> logits(size_t(batch) * plan_.num_classes);
-  auto tensor = [&](int id) -> const float* { return id == 0 ? input : arena->tensor(id); };
+  auto tensor = [&](int id) -> const float* { return arena->tensor(id); };
   try {
+    const size_t in_count = size_t(batch) * 3 * plan_.input_h * plan_.input_w;
+    float* staged = arena->tensor(0);
+    for (size_t i = 0; i < in_count; ++i) {
+      if (!std::isfinite(input[i]))
+        throw RunError("input contains a non-finite value (" + std::to_string(input[i]) +
+                       ") at flat index " + std::to_string(i));
+      staged[i] = input[i];
+    }
     for (size_t si = 0; si < steps_.size(); ++si) {
       const KernelStep& s = steps_[si];
       float* out = si + 1 == steps_.size() ? logits.data() : arena->tensor(int(si) + 1);

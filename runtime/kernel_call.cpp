@@ -90,7 +90,7 @@ void call_kernel(const KernelEntry& kernel, const KernelStep& s, const PreparedS
   b.reserve(16);
   switch (k.family) {
     case KernelFamily::Stem:
-      b.push_back(HBuf(in, kF32, {s.in_w, s.in_h, 3, N}));
+      b.push_back(with_row_halo(in, s.in_w, s.in_h, 3, N));
       b.push_back(f32(p.w1, {k.kernel, 3, k.groups}));
       b.push_back(f32(p.b1, {k.groups}));
       b.push_back(f32(p.w2, {k.kernel, co}));

@@ -9,8 +9,8 @@
 
 namespace micronet {
 
-// input: the stored tensor the step reads (planes in the order in_map refers to); for a
-// factorized-depthwise step it must have kRowHalo floats of readable memory before and
+// input: the stored tensor the step reads (planes in the order in_map refers to); for a stem
+// or factorized-depthwise step it must have kRowHalo floats of readable memory before and
 // after it (generators/layout.h);
 // residual: the block input (nullptr unless spec.residual); output: N x C x H x W.
 // Throws RunError (runtime/halide_model.h) naming the kernel on failure.
