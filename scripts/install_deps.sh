@@ -13,6 +13,7 @@ PACKAGES=(
   qemu-user-static g++-aarch64-linux-gnu   # ARM cross build + emulation
   pocl-opencl-icd ocl-icd-opencl-dev       # OpenCL on the CPU
   zlib1g-dev
+  dataset-fashion-mnist             # Fashion-MNIST IDX files: training, eval, tests
 )
 
 SUDO=""

@@ -94,8 +94,7 @@ void draw_confusion(const std::string& path, const Evaluation& e, const std::vec
     cv::rotate(strip, rotated, cv::ROTATE_90_COUNTERCLOCKWISE);
     rotated.copyTo(img(cv::Rect(left + j * cell, 56, cell, top - 60)));
   }
-  cv::Mat caption(20, k * cell, CV_8UC3, cv::Scalar(255, 255, 255));
-  cv::putText(caption, "true class", {k * cell / 2 - 40, 15}, font, 0.5, {0, 0, 0}, 1, cv::LINE_AA);
+  cv::putText(img, "true class", {6, top - 8}, font, 0.5, {0, 0, 0}, 1, cv::LINE_AA);
   for (int i = 0; i < k; ++i) {
     int row_total = 0;
     for (int j = 0; j < k; ++j) row_total += e.confusion[i][j];

@@ -17,7 +17,7 @@ const char* kUsage =
     "  bench --arch A [--weights W] [--backend halide|libtorch|all] [--threads N] [--batch N] [--iters N] [--json]\n"
     "  kernels                                 list the compiled Halide kernels per model\n"
     "  train --arch m0 --dataset fashion-mnist --size 64 --epochs N --out F.safetensors\n"
-    "        [--batch 128] [--lr 0.2] [--seed 0] [--threads 2] [--max-steps N]\n"
+    "        [--batch 128] [--lr 0.2] [--seed 0] [--threads 1] [--max-steps N]\n"
     "                                          train the LibTorch reference on Fashion-MNIST\n"
     "  eval --weights W --dataset fashion-mnist [--backend halide|libtorch|all] [--json]\n"
     "       [--plot F.png] [--limit N] [--show N]  test-set accuracy and confusion matrix\n"

@@ -62,10 +62,14 @@ void require(bool ok, const std::string& what) {
 
 }  // namespace
 
-torch::Tensor ref_batch_norm(const torch::Tensor& x, const BatchNormParams& bn) {
-  return torch::batch_norm(x, bn.weight, bn.bias, bn.running_mean, bn.running_var,
-                           /*training=*/false, /*momentum=*/0.1, bn.eps,
-                           /*cudnn_enabled=*/false);
+torch::Tensor ref_batch_norm(const torch::Tensor& x, const BatchNormParams& bn, bool training) {
+  // In training mode at::batch_norm updates running_mean / running_var in place.
+  if (training && bn.num_batches_tracked.defined()) {
+    torch::NoGradGuard no_grad;
+    bn.num_batches_tracked.add_(1);
+  }
+  return torch::batch_norm(x, bn.weight, bn.bias, bn.running_mean, bn.running_var, training,
+                           /*momentum=*/0.1, bn.eps, /*cudnn_enabled=*/false);
 }
 
 // micronet.py's h_sigmoid divides by 6 (the head's h_swish uses it).
@@ -82,10 +86,10 @@ torch::Tensor ref_channel_shuffle(const torch::Tensor& x, int groups) {
 
 torch::Tensor ref_spatial_sep_conv(const torch::Tensor& x, const torch::Tensor& w_kx1,
                                    const BatchNormParams& bn1, const torch::Tensor& w_1xk,
-                                   const BatchNormParams& bn2, int stride) {
+                                   const BatchNormParams& bn2, int stride, bool training) {
   const int64_t k1 = w_kx1.size(2), k2 = w_1xk.size(3);
-  torch::Tensor y = ref_batch_norm(conv(x, w_kx1, {stride, 1}, {k1 / 2, 0}), bn1);
-  return ref_batch_norm(conv(y, w_1xk, {1, stride}, {0, k2 / 2}), bn2);
+  torch::Tensor y = ref_batch_norm(conv(x, w_kx1, {stride, 1}, {k1 / 2, 0}), bn1, training);
+  return ref_batch_norm(conv(y, w_1xk, {1, stride}, {0, k2 / 2}), bn2, training);
 }
 
 torch::Tensor ref_shift_max_coefficients(const torch::Tensor& x, const torch::Tensor& fc1_w,
@@ -141,14 +145,18 @@ torch::Tensor ref_shift_max(const torch::Tensor& x, const torch::Tensor& fc1_w,
 
 namespace {
 
-BatchNormParams bn_at(const ParamLookup& p, const std::string& key) {
-  return {p(key + ".weight"), p(key + ".bias"), p(key + ".running_mean"),
-          p(key + ".running_var")};
+// Training mode also reads num_batches_tracked, which eval never needs.
+BatchNormParams bn_at(const ParamLookup& p, const std::string& key, const RunMode& mode) {
+  BatchNormParams bn{p(key + ".weight"), p(key + ".bias"), p(key + ".running_mean"),
+                     p(key + ".running_var")};
+  if (mode.training) bn.num_batches_tracked = p(key + ".num_batches_tracked");
+  return bn;
 }
 
-torch::Tensor swish_linear(const ParamLookup& p, const std::string& key, const torch::Tensor& x) {
+torch::Tensor swish_linear(const ParamLookup& p, const std::string& key, const torch::Tensor& x,
+                           const RunMode& mode) {
   const torch::Tensor y = torch::linear(x, p(key + ".0.weight"), p(key + ".0.bias"));
-  return ref_h_swish(ref_batch_norm(y, bn_at(p, key + ".1")));
+  return ref_h_swish(ref_batch_norm(y, bn_at(p, key + ".1", mode), mode.training));
 }
 
 ParamLookup lookup_in(const TensorMap& weights) {
@@ -161,31 +169,36 @@ ParamLookup lookup_in(const TensorMap& weights) {
 
 }  // namespace
 
-torch::Tensor run_op(const Op& op, const ParamLookup& p, const torch::Tensor& x) {
+torch::Tensor run_op(const Op& op, const ParamLookup& p, const torch::Tensor& x,
+                     const RunMode& mode) {
   const std::string& k = op.key;
+  const bool train = mode.training;
   switch (op.kind) {
     case OpKind::Stem: {
-      torch::Tensor y = ref_spatial_sep_conv(x, p(k + ".conv.0.weight"), bn_at(p, k + ".conv.1"),
-                                             p(k + ".conv.2.weight"), bn_at(p, k + ".conv.3"),
-                                             op.stride);
+      torch::Tensor y = ref_spatial_sep_conv(
+          x, p(k + ".conv.0.weight"), bn_at(p, k + ".conv.1", mode), p(k + ".conv.2.weight"),
+          bn_at(p, k + ".conv.3", mode), op.stride, train);
       return clamp6(ref_channel_shuffle(y, op.groups));
     }
     case OpKind::DepthwiseSep:
-      return ref_spatial_sep_conv(x, p(k + ".conv.0.weight"), bn_at(p, k + ".conv.1"),
-                                  p(k + ".conv.2.weight"), bn_at(p, k + ".conv.3"), op.stride);
+      return ref_spatial_sep_conv(x, p(k + ".conv.0.weight"), bn_at(p, k + ".conv.1", mode),
+                                  p(k + ".conv.2.weight"), bn_at(p, k + ".conv.3", mode),
+                                  op.stride, train);
     case OpKind::GroupConv:
       return ref_batch_norm(conv(x, p(k + ".conv.0.weight"), {1, 1}, {0, 0}),
-                            bn_at(p, k + ".conv.1"));
+                            bn_at(p, k + ".conv.1", mode), train);
     case OpKind::ShiftMax:
       return ref_shift_max(x, p(k + ".fc.0.weight"), p(k + ".fc.0.bias"), p(k + ".fc.2.weight"),
                            p(k + ".fc.2.bias"), op.K, op.J, op.perm_groups, op.init_a, op.init_b);
     case OpKind::ReLU6: return clamp6(x);
     case OpKind::Shuffle: return ref_channel_shuffle(x, op.groups);
     case OpKind::Head: {
-      // avgpool = ReLU6, global average, h_swish; classifier.1 (dropout) is the identity.
+      // avgpool = ReLU6, global average, h_swish; classifier.1 is the dropout (the identity
+      // in eval mode).
       torch::Tensor y = ref_h_swish(clamp6(x).mean({2, 3}));
-      y = swish_linear(p, k + ".0.linear", y);
-      return swish_linear(p, k + ".2.linear", y);
+      y = swish_linear(p, k + ".0.linear", y, mode);
+      if (train && mode.dropout > 0) y = torch::dropout(y, mode.dropout, /*train=*/true);
+      return swish_linear(p, k + ".2.linear", y, mode);
     }
   }
   throw std::logic_error("run_op: unknown op kind");
@@ -195,9 +208,10 @@ torch::Tensor run_op(const Op& op, const TensorMap& weights, const torch::Tensor
   return run_op(op, lookup_in(weights), x);
 }
 
-torch::Tensor run_block(const Block& block, const ParamLookup& p, const torch::Tensor& x) {
+torch::Tensor run_block(const Block& block, const ParamLookup& p, const torch::Tensor& x,
+                        const RunMode& mode) {
   torch::Tensor y = x;
-  for (const Op& op : block.ops) y = run_op(op, p, y);
+  for (const Op& op : block.ops) y = run_op(op, p, y, mode);
   return block.residual ? y + x : y;
 }
 
@@ -490,18 +504,38 @@ void ReferenceModel::calibrate_batch_norm(at::Generator& gen) {
   }
 }
 
-torch::Tensor ReferenceModel::forward(const torch::Tensor& nchw) const {
+torch::Tensor ReferenceModel::checked_input(const torch::Tensor& nchw) const {
   if (nchw.dim() != 4 || nchw.size(1) != 3 || nchw.size(2) != plan_.input_h ||
       nchw.size(3) != plan_.input_w)
     throw std::invalid_argument("reference " + plan_.arch + ": expected input (N, 3, " +
                                 std::to_string(plan_.input_h) + ", " +
                                 std::to_string(plan_.input_w) + "), got " +
                                 c10::str(nchw.sizes()));
+  return nchw.to(torch::kFloat).contiguous();
+}
+
+torch::Tensor ReferenceModel::forward(const torch::Tensor& nchw) const {
+  torch::Tensor x = checked_input(nchw);
   torch::NoGradGuard no_grad;
   const ParamLookup lookup = [this](const std::string& key) { return param(key); };
-  torch::Tensor x = nchw.to(torch::kFloat).contiguous();
   for (const Block& b : plan_.blocks) x = run_block(b, lookup, x);
   return x;
+}
+
+torch::Tensor ReferenceModel::forward_train(const torch::Tensor& nchw) {
+  torch::Tensor x = checked_input(nchw);
+  torch::AutoGradMode grad(true);
+  const RunMode mode{true, model_config(plan_.arch).dropout};
+  const ParamLookup lookup = [this](const std::string& key) { return param(key); };
+  for (const Block& b : plan_.blocks) x = run_block(b, lookup, x, mode);
+  return x;
+}
+
+std::vector<torch::Tensor> ReferenceModel::parameters() const {
+  std::vector<torch::Tensor> out;
+  for (const auto& e : entries_)
+    if (e.second.requires_grad()) out.push_back(e.second);
+  return out;
 }
 
 std::vector<std::pair<std::string, std::vector<int64_t>>> ReferenceModel::state_dict_names()

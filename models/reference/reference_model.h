@@ -2,10 +2,11 @@
 // rebuilt from a ModelPlan, with the official state_dict keys, shapes and order. Every
 // Halide kernel and every compiled model is cross-checked against it.
 //
-// Semantics live in one place: run_op() executes one planned Op (eval mode: BatchNorm
-// uses running statistics, dropout is the identity). ReferenceModel::forward runs the
-// plan's ops with its own parameters through the same run_op(), so the per-op checks
-// and the whole-model checks exercise the same code.
+// Semantics live in one place: run_op() executes one planned Op (eval mode by default:
+// BatchNorm uses running statistics, dropout is the identity; RunMode::training switches
+// to training semantics). ReferenceModel::forward runs the plan's ops with its own
+// parameters through the same run_op(), so the per-op checks and the whole-model checks
+// exercise the same code, and training (models/reference/trainer.h) trains that code.
 #pragma once
 
 #include <array>
@@ -36,10 +37,14 @@ Tensor from_torch(const torch::Tensor& t);
 struct BatchNormParams {
   torch::Tensor weight, bias, running_mean, running_var;
   double eps = 1e-5;  // PyTorch's default, used by every BatchNorm of the official model
+  torch::Tensor num_batches_tracked;  // optional: incremented by each training-mode call
 };
 
-// Eval-mode BatchNorm over dim 1 of an (N, C, ...) tensor.
-torch::Tensor ref_batch_norm(const torch::Tensor& x, const BatchNormParams& bn);
+// BatchNorm over dim 1 of an (N, C, ...) tensor. Eval (the default): running statistics.
+// Training: batch statistics (biased variance), and the running statistics are updated in
+// place as nn.BatchNorm does: momentum 0.1, unbiased batch variance, num_batches_tracked += 1.
+torch::Tensor ref_batch_norm(const torch::Tensor& x, const BatchNormParams& bn,
+                             bool training = false);
 torch::Tensor ref_h_sigmoid(const torch::Tensor& x);  // relu6(x + 3) / 6
 torch::Tensor ref_h_swish(const torch::Tensor& x);    // x * h_sigmoid(x)
 
@@ -52,7 +57,8 @@ torch::Tensor ref_channel_shuffle(const torch::Tensor& x, int groups);
 // stem (groups 1, then g1) and the depthwise op (groups C, then C*e1) share this function.
 torch::Tensor ref_spatial_sep_conv(const torch::Tensor& x, const torch::Tensor& w_kx1,
                                    const BatchNormParams& bn1, const torch::Tensor& w_1xk,
-                                   const BatchNormParams& bn2, int stride);
+                                   const BatchNormParams& bn2, int stride,
+                                   bool training = false);
 
 // Dynamic Shift-Max hyper-function: avg pool -> Linear -> ReLU -> Linear -> h_sigmoid ->
 // (h - 0.5) * 4. Returns (N, C*J*K) coefficients in [-2, 2], before the init offsets.
@@ -81,12 +87,24 @@ torch::Tensor ref_shift_max(const torch::Tensor& x, const torch::Tensor& fc1_w,
 // Returns the tensor stored under a full state_dict key; throws if it has none.
 using ParamLookup = std::function<torch::Tensor(const std::string& key)>;
 
+// How run_op / run_block execute. The default is eval mode. Training mode: every BatchNorm
+// normalizes with batch statistics and updates its running statistics (and, when the
+// lookup has it, num_batches_tracked), and the head's dropout zeroes activations with
+// probability `dropout` (scaling the rest by 1 / (1 - dropout)). Autograd is the caller's
+// choice (forward() disables it; forward_train() records it).
+struct RunMode {
+  bool training = false;
+  double dropout = 0.0;
+};
+
 // Runs one planned op on x (NCHW; the Head op returns (N, num_classes)). Parameters are
 // read under op.key with the official suffixes (".conv.0.weight", ".fc.2.bias", ...).
-torch::Tensor run_op(const Op& op, const ParamLookup& params, const torch::Tensor& x);
+torch::Tensor run_op(const Op& op, const ParamLookup& params, const torch::Tensor& x,
+                     const RunMode& mode = {});
 torch::Tensor run_op(const Op& op, const TensorMap& weights, const torch::Tensor& x);
 // Runs a block's ops in order, then the residual add when the block has one.
-torch::Tensor run_block(const Block& block, const ParamLookup& params, const torch::Tensor& x);
+torch::Tensor run_block(const Block& block, const ParamLookup& params, const torch::Tensor& x,
+                        const RunMode& mode = {});
 torch::Tensor run_block(const Block& block, const TensorMap& weights, const torch::Tensor& x);
 
 // ---- the whole model ---------------------------------------------------------------
@@ -106,6 +124,12 @@ class ReferenceModel {
 
   // Eval mode, no autograd. Input (N, 3, input_h, input_w); output (N, num_classes).
   torch::Tensor forward(const torch::Tensor& nchw) const;
+  // Training mode (see RunMode) with autograd recorded, dropout at the config's rate;
+  // updates the BatchNorm running statistics. Same input and output shapes as forward().
+  torch::Tensor forward_train(const torch::Tensor& nchw);
+  // The learnable tensors (leaf tensors with requires_grad; BatchNorm statistics are not
+  // among them), in state_dict order. An optimizer updates the model through them.
+  std::vector<torch::Tensor> parameters() const;
 
   // Keys and shapes in the official state_dict order (per module: parameters, then
   // buffers, modules in registration order), as Python's state_dict() lists them.
@@ -116,6 +140,7 @@ class ReferenceModel {
 
  private:
   torch::Tensor param(const std::string& key) const;
+  torch::Tensor checked_input(const torch::Tensor& nchw) const;
   void calibrate_batch_norm(at::Generator& gen);
 
   ModelPlan plan_;
