@@ -71,7 +71,7 @@ class GroupConv : public Generator<GroupConv> {
       output.set_estimates({{0, hw}, {0, cout_pg}, {0, g}, {0, 1}});
       return;
     }
-    sched::GconvStages s{output, acc, zg, z, stages, i, c, n, oi, gi, r};
+    sched::GconvStages s{output, acc, zg, z, stages, i, c, n, oi, gi, r, input.dim(0).extent()};
     sched::schedule_gconv(s, shape(cin, cout, g), get_target(), knobs());
   }
 

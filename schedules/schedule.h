@@ -25,6 +25,7 @@ struct GconvStages {
   gen::EpilogueStages epi;
   Halide::Var i, c, n, oi, gi;
   Halide::RDom r;
+  Halide::Expr spatial_extent;  // H*W at run time
 };
 
 // Factorized depthwise (kx1 then 1xk) and the stem share one structure: a vertical conv
@@ -57,5 +58,25 @@ void schedule_head(HeadStages& s, int in_channels, int hidden, int classes,
                    const Halide::Target& t, const Knobs& k);
 void schedule_shift_max(gen::EpilogueStages& e, const Halide::Target& t);
 }  // namespace x86
+
+namespace arm {
+void schedule_gconv(GconvStages& s, const ConvShape& shape, const Halide::Target& t,
+                    const Knobs& k);
+void schedule_spatial_conv(SpatialConvStages& s, const ConvShape& shape, const Halide::Target& t,
+                           const Knobs& k);
+void schedule_head(HeadStages& s, int in_channels, int hidden, int classes,
+                   const Halide::Target& t, const Knobs& k);
+void schedule_shift_max(gen::EpilogueStages& e, const Halide::Target& t);
+}  // namespace arm
+
+namespace gpu {
+void schedule_gconv(GconvStages& s, const ConvShape& shape, const Halide::Target& t,
+                    const Knobs& k);
+void schedule_spatial_conv(SpatialConvStages& s, const ConvShape& shape, const Halide::Target& t,
+                           const Knobs& k);
+void schedule_head(HeadStages& s, int in_channels, int hidden, int classes,
+                   const Halide::Target& t, const Knobs& k);
+void schedule_shift_max(gen::EpilogueStages& e, const Halide::Target& t);
+}  // namespace gpu
 
 }  // namespace micronet::sched
