@@ -45,11 +45,11 @@ void define_shift_max_coefficients(Func z, const std::vector<Expr>& spatial_exte
   hidden_relu(sq, n) = max(s->hidden(sq, n), 0.0f);
 
   s->fc2_r = RDom(0, p.squeeze, "fc2_r");
-  Func fc2("fc2");
-  fc2(j, n) = in.fc2_b(j);
-  fc2(j, n) += in.fc2_w(s->fc2_r, j) * hidden_relu(s->fc2_r, n);
+  s->fc2 = Func("fc2");
+  s->fc2(j, n) = in.fc2_b(j);
+  s->fc2(j, n) += in.fc2_w(s->fc2_r, j) * hidden_relu(s->fc2_r, n);
   s->coef = Func("coef");
-  s->coef(j, n) = (h_sigmoid(fc2(j, n)) - 0.5f) * 4.0f + in.coef_offset(j);
+  s->coef(j, n) = (h_sigmoid(s->fc2(j, n)) - 0.5f) * 4.0f + in.coef_offset(j);
 }
 
 Expr epilogue_value(const Expr& z_own, const std::function<Expr(const Expr&)>& z_at,

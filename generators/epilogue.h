@@ -39,6 +39,7 @@ struct EpilogueParams {
 struct EpilogueStages {
   Halide::Func pooled;   // (c, n) mean of z over space         [shift-max only]
   Halide::Func hidden;   // (s, n) ReLU(FC1)                    [shift-max only]
+  Halide::Func fc2;      // (j, n) FC2 before h_sigmoid              [shift-max only]
   Halide::Func coef;     // (j, n) (h_sigmoid(FC2) - 0.5) * 4 + offset  [shift-max only]
   Halide::RDom pool_r;   // the pooling reduction domain
   Halide::RDom fc1_r, fc2_r;

@@ -1,14 +1,22 @@
-// x86 schedule of the Dynamic Shift-Max hyper-function. It is tiny (C*S + S*2KC MACs per
-// image) next to the conv, so each stage is simply computed once, before the fusion.
+// x86 schedule of the Dynamic Shift-Max hyper-function: per image a pool over the conv
+// result, FC1 (C x S) and FC2 (S x 2KC). FC2 is the big one (e.g. 127K MACs for C=720,
+// K=2, S=44): left to Halide's default it ran as a scalar dot product per coefficient, so
+// both FCs run in "axpy" order, vectorized over their outputs (weights as stored: fc1_w
+// (c, s) is contiguous in c, fc2_w (s, j) in s, so FC1 vectorizes over s with strided
+// loads of small extent and FC2 is a vector loop over j per s).
 #include "schedules/schedule.h"
 
 namespace micronet::sched::x86 {
 
 void schedule_shift_max(gen::EpilogueStages& e, const Halide::Target& t) {
+  using namespace Halide;
   const int V = t.natural_vector_size<float>();
+  const TailStrategy guard = TailStrategy::GuardWithIf;
   e.pooled.compute_root();
   e.hidden.compute_root();
-  e.coef.compute_root().vectorize(e.coef.args()[0], V, Halide::TailStrategy::GuardWithIf);
+  e.fc2.compute_root().vectorize(e.fc2.args()[0], V, guard);
+  e.fc2.update().reorder(e.fc2.args()[0], e.fc2_r.x).vectorize(e.fc2.args()[0], V, guard);
+  e.coef.compute_root().vectorize(e.coef.args()[0], V, guard);
 }
 
 }  // namespace micronet::sched::x86
