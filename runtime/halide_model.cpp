@@ -10,6 +10,7 @@
 #include "runtime/kernel_call.h"
 #include "models/state_dict_layout.h"
 #include "runtime/arena.h"
+#include "runtime/device_targets.h"
 #include "runtime/kernel_registry.h"
 
 namespace micronet {
@@ -26,13 +27,18 @@ struct HalideModel::Arena {
   }
 };
 
-HalideModel::HalideModel(ModelPlan plan, const TensorMap& weights, const std::string& source)
-    : plan_(std::move(plan)) {
+HalideModel::HalideModel(ModelPlan plan, const TensorMap& weights, const std::string& source,
+                         const std::string& target)
+    : plan_(std::move(plan)), target_(target) {
+  if (target_ != "host") {
+    const std::string why = probe_target(target_);
+    if (!why.empty()) throw RunError("target " + target_ + ": " + why);
+  }
   validate_state_dict(weights, state_dict_layout(plan_), source);
   steps_ = lower_plan(plan_);
   prepared_ = prepare_weights(plan_, steps_, weights);
   for (const KernelStep& s : steps_) {
-    const KernelEntry* k = find_kernel(s.spec.name());
+    const KernelEntry* k = find_kernel(s.spec.name(), target_);
     if (!k)
       throw RunError("kernel '" + s.spec.name() + "' (" + s.spec.generator_params() +
                      ") is not compiled into this build; add the model to the kernel list "
@@ -114,6 +120,7 @@ std::vector<float> HalideModel::run(const float* input, int batch) const {
 std::vector<float> HalideModel::run_profiled(const float* input, int batch,
                                              std::vector<double>* step_ms) const {
   if (batch < 1) throw RunError("batch must be >= 1, got " + std::to_string(batch));
+  if (target_ != "host") return run_device(input, batch, step_ms);
   std::unique_ptr<Arena> arena = acquire_arena(batch);
   std::vector<float> logits(size_t(batch) * plan_.num_classes);
   auto tensor = [&](int id) -> const float* { return arena->tensor(id); };
@@ -140,6 +147,44 @@ std::vector<float> HalideModel::run_profiled(const float* input, int batch,
     throw;
   }
   release_arena(std::move(arena));
+  return logits;
+}
+
+// GPU targets: every activation stays in its device buffer; only the input goes up and
+// the logits come down. Weights are uploaded on the first run (DeviceRun::bind).
+std::vector<float> HalideModel::run_device(const float* input, int batch,
+                                           std::vector<double>* step_ms) const {
+  const size_t in_count = size_t(batch) * 3 * plan_.input_h * plan_.input_w;
+  for (size_t i = 0; i < in_count; ++i)
+    if (!std::isfinite(input[i]))
+      throw RunError("input contains a non-finite value (" + std::to_string(input[i]) +
+                     ") at flat index " + std::to_string(i));
+  std::lock_guard<std::mutex> lock(device_mu_);
+  DeviceRun* dev = nullptr;
+  for (size_t i = 0; i < device_runs_.size(); ++i)
+    if (device_run_batch_[i] == batch) dev = device_runs_[i].get();
+  const size_t n_logits = size_t(batch) * plan_.num_classes;
+  if (!dev) {
+    std::vector<size_t> bytes = tensor_bytes(batch);
+    bytes[0] = sizeof(float) * (in_count + 2 * kRowHalo);
+    bytes.pop_back();  // the last step writes the logits buffer
+    device_runs_.push_back(std::make_unique<DeviceRun>(target_, bytes, n_logits));
+    device_run_batch_.push_back(batch);
+    dev = device_runs_.back().get();
+  }
+  dev->upload_input(input, in_count);
+  for (size_t si = 0; si < steps_.size(); ++si) {
+    const KernelStep& s = steps_[si];
+    float* out = si + 1 == steps_.size() ? dev->logits() : dev->tensor(int(si) + 1);
+    const auto t0 = std::chrono::steady_clock::now();
+    call_kernel(*kernels_[si], s, prepared_[si], batch, dev->tensor(s.input),
+                s.residual >= 0 ? dev->tensor(s.residual) : nullptr, out, dev);
+    if (step_ms) {
+      (*step_ms)[si] += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    }
+  }
+  std::vector<float> logits(n_logits);
+  dev->download_logits(logits.data(), n_logits);
   return logits;
 }
 

@@ -18,6 +18,7 @@
 namespace micronet {
 
 struct KernelEntry;
+class DeviceRun;
 
 struct RunError : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -27,7 +28,10 @@ class HalideModel {
  public:
   // Validates `weights` against the official layout of `plan` (naming `source` in errors),
   // folds BatchNorm, and resolves every kernel (a missing one is an error naming it).
-  HalideModel(ModelPlan plan, const TensorMap& weights, const std::string& source);
+  // target: "host" (the CPU kernels) or a GPU API this build compiled ("opencl", "cuda";
+  // runtime/device_targets.h). A GPU target without a usable device is a RunError.
+  HalideModel(ModelPlan plan, const TensorMap& weights, const std::string& source,
+              const std::string& target = "host");
   ~HalideModel();
   HalideModel(const HalideModel&) = delete;
   HalideModel& operator=(const HalideModel&) = delete;
@@ -39,6 +43,7 @@ class HalideModel {
   std::vector<float> run_profiled(const float* input, int batch, std::vector<double>* step_ms) const;
 
   const ModelPlan& plan() const { return plan_; }
+  const std::string& target() const { return target_; }
   const std::vector<KernelStep>& steps() const { return steps_; }
   // Bytes of the activation arena planned for `batch` (the peak activation memory).
   size_t arena_bytes(int batch) const;
@@ -55,13 +60,20 @@ class HalideModel {
   std::vector<size_t> tensor_bytes(int batch) const;
   ArenaPlan plan_for(int batch) const;
 
+  std::vector<float> run_device(const float* input, int batch, std::vector<double>* step_ms) const;
+
   ModelPlan plan_;
+  std::string target_ = "host";
   std::vector<KernelStep> steps_;
   std::vector<PreparedStep> prepared_;
   std::vector<const KernelEntry*> kernels_;
   mutable std::mutex mu_;
   mutable std::vector<std::unique_ptr<Arena>> free_arenas_;
   mutable size_t arenas_allocated_ = 0;
+  // GPU targets: device buffers per batch size (runs on one device are serialized).
+  mutable std::mutex device_mu_;
+  mutable std::vector<std::unique_ptr<DeviceRun>> device_runs_;
+  mutable std::vector<int> device_run_batch_;
 };
 
 }  // namespace micronet

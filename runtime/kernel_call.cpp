@@ -5,6 +5,7 @@
 
 #include "HalideRuntime.h"
 #include "generators/layout.h"
+#include "runtime/device_targets.h"
 #include "runtime/halide_model.h"
 
 namespace micronet {
@@ -82,7 +83,7 @@ void push_epilogue(std::vector<HBuf>& b, const KernelStep& s, const PreparedStep
 }  // namespace
 
 void call_kernel(const KernelEntry& kernel, const KernelStep& s, const PreparedStep& p, int batch,
-                 const float* in, const float* residual, float* out) {
+                 const float* in, const float* residual, float* out, DeviceRun* device) {
   const KernelSpec& k = s.spec;
   const int N = batch, ci = k.in_channels, co = k.out_channels;
   const int in_hw = s.in_h * s.in_w, out_hw = s.out_h * s.out_w;
@@ -129,6 +130,7 @@ void call_kernel(const KernelEntry& kernel, const KernelStep& s, const PreparedS
   for (HBuf& h : b) {
     h.buf.dim = h.dims;  // after the vector settled: the descriptors point into themselves
     args.push_back(&h.buf);
+    if (device) device->bind(h.buf);
   }
   t_halide_error.clear();
   const int rc = kernel.argv(args.data());

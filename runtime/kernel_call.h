@@ -14,7 +14,11 @@ namespace micronet {
 // after it (generators/layout.h);
 // residual: the block input (nullptr unless spec.residual); output: N x C x H x W.
 // Throws RunError (runtime/halide_model.h) naming the kernel on failure.
+// device: for a GPU target, rebinds every argument from host to device memory
+// (runtime/device_targets.h); nullptr on the host.
+class DeviceRun;
 void call_kernel(const KernelEntry& kernel, const KernelStep& step, const PreparedStep& prepared,
-                 int batch, const float* input, const float* residual, float* output);
+                 int batch, const float* input, const float* residual, float* output,
+                 DeviceRun* device = nullptr);
 
 }  // namespace micronet

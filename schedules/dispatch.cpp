@@ -1,6 +1,5 @@
-// Picks the schedule family from the target. ARM and GPU schedules are separate files
-// (schedules/arm, schedules/gpu); until they exist those targets are refused with a
-// clear message rather than given an x86 schedule that would be wrong for them.
+// Picks the schedule family from the target: x86 (AVX-512 / AVX2 / SSE4.1), arm (NEON,
+// AArch64) or gpu (one schedule for cuda and opencl, whatever the host arch).
 #include <stdexcept>
 
 #include "schedules/schedule.h"
@@ -8,30 +7,52 @@
 namespace micronet::sched {
 
 namespace {
-void require_x86(const Halide::Target& t, const char* what) {
+enum class Family { X86, Arm, Gpu };
+Family family(const Halide::Target& t, const char* what) {
   const std::string fam = target_family(t);
-  if (fam != "x86")
-    throw std::invalid_argument(std::string(what) + ": no " + fam +
-                                " schedule yet for target " + t.to_string());
+  if (fam == "gpu") {
+    if (!t.has_feature(Halide::Target::CUDA) && !t.has_feature(Halide::Target::OpenCL))
+      throw std::invalid_argument(std::string(what) + ": only cuda and opencl GPU targets have a "
+                                  "schedule, not " + t.to_string());
+    return Family::Gpu;
+  }
+  if (fam == "arm") {
+    if (t.bits != 64)
+      throw std::invalid_argument(std::string(what) + ": the ARM schedules are for AArch64 (arm-64-*), not " +
+                                  t.to_string());
+    return Family::Arm;
+  }
+  if (t.arch != Halide::Target::X86)
+    throw std::invalid_argument(std::string(what) + ": no schedule for target " + t.to_string());
+  return Family::X86;
 }
 }  // namespace
 
 void schedule_gconv(GconvStages& s, const ConvShape& shape, const Halide::Target& t,
                     const Knobs& k) {
-  require_x86(t, "gconv");
-  x86::schedule_gconv(s, shape, t, k);
+  switch (family(t, "gconv")) {
+    case Family::X86: return x86::schedule_gconv(s, shape, t, k);
+    case Family::Arm: return arm::schedule_gconv(s, shape, t, k);
+    case Family::Gpu: return gpu::schedule_gconv(s, shape, t, k);
+  }
 }
 
 void schedule_spatial_conv(SpatialConvStages& s, const ConvShape& shape, const Halide::Target& t,
                            const Knobs& k) {
-  require_x86(t, "spatial conv");
-  x86::schedule_spatial_conv(s, shape, t, k);
+  switch (family(t, "spatial conv")) {
+    case Family::X86: return x86::schedule_spatial_conv(s, shape, t, k);
+    case Family::Arm: return arm::schedule_spatial_conv(s, shape, t, k);
+    case Family::Gpu: return gpu::schedule_spatial_conv(s, shape, t, k);
+  }
 }
 
 void schedule_head(HeadStages& s, int in_channels, int hidden, int classes,
                    const Halide::Target& t, const Knobs& k) {
-  require_x86(t, "head");
-  x86::schedule_head(s, in_channels, hidden, classes, t, k);
+  switch (family(t, "head")) {
+    case Family::X86: return x86::schedule_head(s, in_channels, hidden, classes, t, k);
+    case Family::Arm: return arm::schedule_head(s, in_channels, hidden, classes, t, k);
+    case Family::Gpu: return gpu::schedule_head(s, in_channels, hidden, classes, t, k);
+  }
 }
 
 }  // namespace micronet::sched

@@ -10,10 +10,13 @@ namespace micronet::cli {
 namespace {
 class HalideBackend : public Backend {
  public:
-  HalideBackend(const ModelPlan& plan, const TensorMap& w, const std::string& source)
-      : model_(plan, w, source) {}
+  HalideBackend(const ModelPlan& plan, const TensorMap& w, const std::string& source,
+                const std::string& target)
+      : model_(plan, w, source, target) {}
   std::vector<float> run(const float* input, int batch) override { return model_.run(input, batch); }
-  std::string name() const override { return "halide"; }
+  std::string name() const override {
+    return model_.target() == "host" ? "halide" : "halide-" + model_.target();
+  }
   std::string profile(const float* input, int batch, int iters) override {
     std::vector<double> ms(model_.steps().size(), 0.0);
     for (int i = 0; i < iters; ++i) model_.run_profiled(input, batch, &ms);
@@ -46,12 +49,13 @@ std::vector<std::string> available_backends() {
 
 std::unique_ptr<Backend> make_backend(const std::string& backend, const ModelPlan& plan,
                                       const TensorMap& weights, const std::string& source,
-                                      int threads) {
+                                      int threads, const std::string& target) {
   if (threads < 1) throw UsageError("--threads must be >= 1");
   if (backend == "halide") {
     HalideModel::set_num_threads(threads);
-    return std::make_unique<HalideBackend>(plan, weights, source);
+    return std::make_unique<HalideBackend>(plan, weights, source, target);
   }
+  if (target != "host") throw UsageError("--target " + target + " applies to the halide backend only");
   if (backend == "libtorch") {
 #ifdef MICRONET_WITH_TORCH
     return make_torch_backend(plan, weights, source, threads);

@@ -22,10 +22,11 @@ class Backend {
 };
 
 // `backend` is "halide" or "libtorch"; throws UsageError for others or when the build
-// lacks it. `threads` sets Halide's pool or LibTorch's intra-op threads.
+// lacks it. `threads` sets Halide's pool or LibTorch's intra-op threads. `target`: the
+// Halide kernels' target, "host", "opencl" or "cuda" (`micronet targets`).
 std::unique_ptr<Backend> make_backend(const std::string& backend, const ModelPlan& plan,
                                       const TensorMap& weights, const std::string& source,
-                                      int threads);
+                                      int threads, const std::string& target = "host");
 std::vector<std::string> available_backends();
 
 #ifdef MICRONET_WITH_TORCH

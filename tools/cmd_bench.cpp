@@ -40,7 +40,7 @@ Timing time_backend(Backend& b, const std::vector<float>& input, int batch, int 
 // --profile adds a per-kernel time table (Halide backend) on stderr.
 int cmd_bench(int argc, char** argv) {
   Args a(argc, argv, 2,
-         {"arch", "weights", "backend", "threads", "batch", "iters", "warmup", "height", "width"},
+         {"arch", "weights", "backend", "threads", "batch", "iters", "warmup", "height", "width", "target"},
          {"json", "profile"});
   const ModelMetadata meta = read_weights_metadata(a.get("weights"));
   const int threads = a.get_int("threads", 1), batch = a.get_int("batch", 1);
@@ -61,7 +61,7 @@ int cmd_bench(int argc, char** argv) {
   const std::vector<std::string> names = which == "all" ? available_backends() : std::vector<std::string>{which};
   std::vector<Timing> results;
   for (const std::string& n : names) {
-    auto b = make_backend(n, plan, w, source, threads);
+    auto b = make_backend(n, plan, w, source, threads, n == "halide" ? a.get("target", "host") : "host");
     results.push_back(time_backend(*b, input, batch, iters, warmup));
     if (a.has("profile")) {
       const std::string table = b->profile(input.data(), batch, iters);

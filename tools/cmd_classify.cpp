@@ -44,7 +44,7 @@ std::vector<float> grey_input(const std::string& path, const ModelMetadata& m, c
 // class names, preprocessing; see models/model_metadata.h) the file is all it needs;
 // otherwise ImageNet preprocessing (RGB, shorter side 256, centre crop 224).
 int cmd_classify(int argc, char** argv) {
-  Args a(argc, argv, 2, {"arch", "weights", "topk", "labels", "backend", "threads"}, {});
+  Args a(argc, argv, 2, {"arch", "weights", "topk", "labels", "backend", "threads", "target"}, {});
   const std::vector<std::string>& images = a.positional();
   if (images.empty()) throw UsageError("usage: micronet classify --arch A [--weights W] IMAGE...");
   const ModelMetadata meta = read_weights_metadata(a.get("weights"));
@@ -61,7 +61,8 @@ int cmd_classify(int argc, char** argv) {
   const int topk = std::min(a.get_int("topk", 5), plan.num_classes);
   std::string source;
   const TensorMap w = load_weights_or_random(a.get("weights"), plan, &source);
-  auto backend = make_backend(a.get("backend", "halide"), plan, w, source, a.get_int("threads", 1));
+  auto backend = make_backend(a.get("backend", "halide"), plan, w, source, a.get_int("threads", 1),
+                              a.get("target", "host"));
 
   std::vector<float> batch;
   for (const std::string& img : images) {

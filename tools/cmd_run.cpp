@@ -11,7 +11,7 @@ namespace micronet::cli {
 //              [--backend halide|libtorch] [--threads N] [--classes N]
 // --arch and --classes default to the weights file's metadata.
 int cmd_run(int argc, char** argv) {
-  Args a(argc, argv, 2, {"arch", "weights", "input", "output", "backend", "threads", "classes"}, {});
+  Args a(argc, argv, 2, {"arch", "weights", "input", "output", "backend", "threads", "classes", "target"}, {});
   const std::string in_path = a.require("input"), out_path = a.require("output");
   const Tensor x = read_npy_f32(in_path);
   if (x.shape.size() != 4 || x.shape[1] != 3)
@@ -23,7 +23,8 @@ int cmd_run(int argc, char** argv) {
                                           a.get_int("classes", -1));
   std::string source;
   const TensorMap w = load_weights_or_random(a.get("weights"), plan, &source);
-  auto backend = make_backend(a.get("backend", "halide"), plan, w, source, a.get_int("threads", 1));
+  auto backend = make_backend(a.get("backend", "halide"), plan, w, source, a.get_int("threads", 1),
+                              a.get("target", "host"));
   const int batch = int(x.shape[0]);
   std::vector<float> logits = backend->run(x.f32_data(), batch);
   write_npy_f32(out_path, Tensor::f32({batch, plan.num_classes}, std::move(logits)));

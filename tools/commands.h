@@ -16,6 +16,7 @@ int cmd_run(int argc, char** argv);
 int cmd_bench(int argc, char** argv);
 int cmd_classify(int argc, char** argv);
 int cmd_kernels(int argc, char** argv);
+int cmd_targets(int argc, char** argv);
 int cmd_train(int argc, char** argv);
 int cmd_eval(int argc, char** argv);
 

@@ -16,6 +16,8 @@ const char* kUsage =
     "  classify --arch A [--weights W] IMAGE... [--topk 5] [--labels FILE]\n"
     "  bench --arch A [--weights W] [--backend halide|libtorch|all] [--threads N] [--batch N] [--iters N] [--json]\n"
     "  kernels                                 list the compiled Halide kernels per model\n"
+    "  targets                                 compiled kernel targets (host, opencl, cuda) and which can run here\n"
+    "  (run/bench/classify: --target host|opencl|cuda picks the Halide kernels' target)\n"
     "  train --arch m0 --dataset fashion-mnist --size 64 --epochs N --out F.safetensors\n"
     "        [--batch 128] [--lr 0.2] [--seed 0] [--threads 1] [--max-steps N]\n"
     "                                          train the LibTorch reference on Fashion-MNIST\n"
@@ -39,6 +41,7 @@ int main(int argc, char** argv) {
     if (cmd == "bench") return cmd_bench(argc, argv);
     if (cmd == "classify") return cmd_classify(argc, argv);
     if (cmd == "kernels") return cmd_kernels(argc, argv);
+    if (cmd == "targets") return cmd_targets(argc, argv);
     if (cmd == "eval") return cmd_eval(argc, argv);
     if (cmd == "train") {
 #ifdef MICRONET_WITH_TORCH

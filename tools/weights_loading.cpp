@@ -1,6 +1,8 @@
 #include <iostream>
 
+#ifdef MICRONET_WITH_CHECKPOINT_IMPORT
 #include "models/checkpoint/checkpoint_import.h"
+#endif
 #include "models/random_weights.h"
 #include "runtime/safetensors.h"
 #include "tools/cli_args.h"
@@ -27,7 +29,14 @@ TensorMap load_weights_or_random(const std::string& path, const ModelPlan& plan,
     return random_weights(plan, kSeed);
   }
   *source = path;
-  if (is_torch_checkpoint(path)) return load_torch_checkpoint(path);
+  if (is_torch_checkpoint(path)) {
+#ifdef MICRONET_WITH_CHECKPOINT_IMPORT
+    return load_torch_checkpoint(path);
+#else
+    throw UsageError(path + ": this build cannot import .pth checkpoints (no zlib); convert it "
+                     "to .safetensors with `micronet convert` on the host");
+#endif
+  }
   return read_safetensors(path);
 }
 

@@ -1,0 +1,53 @@
+// Compiled kernel targets and running a model on a GPU (cuda / opencl) with activations kept
+// on the device between kernels.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "models/kernel_plan.h"
+#include "runtime/kernel_registry.h"
+#include "runtime/prepared_weights.h"
+
+struct halide_buffer_t;
+struct halide_device_interface_t;
+
+namespace micronet {
+
+// "host" first, then every GPU API this build compiled kernels for ("opencl", "cuda").
+std::vector<std::string> compiled_targets();
+// The kernel `name` compiled for `target`; nullptr when absent. Throws RunError for a
+// target this build does not have.
+const KernelEntry* find_kernel(const std::string& name, const std::string& target);
+const std::vector<KernelEntry>& kernels_for_target(const std::string& target);
+
+// Whether `target` can run here: "" when a tiny device allocation succeeds, else the
+// reason (no driver, no device, ...). "host" always can.
+std::string probe_target(const std::string& target);
+
+// Device state of one model for one batch size: one device buffer per activation tensor
+// (with the same kRowHalo slack as the host arena, generators/layout.h), weights uploaded
+// once on first use, host pointers of a step's buffers rebound to device ones.
+class DeviceRun {
+ public:
+  // tensor_bytes[i]: bytes of tensor i including 2*kRowHalo floats of slack (0 = input).
+  DeviceRun(const std::string& target, const std::vector<size_t>& tensor_bytes, size_t logits_floats);
+  ~DeviceRun();
+  DeviceRun(const DeviceRun&) = delete;
+  DeviceRun& operator=(const DeviceRun&) = delete;
+
+  // Where tensor i "lives" for call_kernel (a shadow address; never dereferenced).
+  float* tensor(int id) const;
+  float* logits() const;
+  void upload_input(const float* host, size_t floats);
+  void download_logits(float* host, size_t floats);
+  // Rebinds one kernel argument from host memory to device memory.
+  void bind(halide_buffer_t& buf);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace micronet

@@ -1,0 +1,52 @@
+// GPU schedule (cuda, opencl) of the 1x1 group conv kernel.
+//
+// One thread computes one position x `oc_block` output channels of a group (accumulators
+// in registers, each input value loaded once for the block); a block of threads covers
+// `threads_x` consecutive positions (coalesced loads along the contiguous spatial dim)
+// times all channel blocks of the group; blocks run over position tiles and
+// (group, image) pairs.
+#include "schedules/gpu/common.h"
+#include "schedules/schedule.h"
+
+namespace micronet::sched::gpu {
+
+using namespace Halide;
+
+void schedule_gconv(GconvStages& s, const ConvShape& sh, const Target& t, const Knobs& k) {
+  const int cout_pg = sh.out_channels / sh.groups;
+  int ob = largest_divisor_at_most(cout_pg, k.get("oc_block", 4));
+  // Keep the number of threads per block <= 1024 (and reasonable).
+  while (cout_pg / ob > 32 && ob < cout_pg) ob = largest_divisor_at_most(cout_pg, ob * 2);
+  const int tx = k.get("threads_x", cout_pg / ob > 8 ? 16 : 32);
+  const TailStrategy guard = TailStrategy::GuardWithIf;
+
+  Var io("io"), ii("ii"), oco("oco"), oci("oci"), gn("gn");
+  auto tile_loops = [&](Func f) {
+    f.split(s.oi, oco, oci, ob)
+        .split(s.i, io, ii, tx, guard)
+        .reorder(oci, ii, oco, io, s.gi, s.n)
+        .fuse(s.gi, s.n, gn)
+        .unroll(oci)
+        .gpu_blocks(io, gn)
+        .gpu_threads(ii, oco);
+  };
+  auto accumulate_in_registers = [&](Func consumer) {
+    s.acc.compute_at(consumer, ii).unroll(s.oi);
+    s.acc.update().reorder(s.i, s.oi, s.r).unroll(s.oi);
+  };
+
+  if (!sh.conv_at_root()) {
+    tile_loops(s.output);
+    accumulate_in_registers(s.output);
+    return;
+  }
+  s.zg.compute_root();
+  tile_loops(s.zg);
+  accumulate_in_registers(s.zg);
+  Var cn("cn"), og("og");
+  s.output.fuse(s.oi, s.gi, og).fuse(og, s.n, cn);
+  launch_1d(s.output, s.i, 64, cn);
+  if (sh.act == gen::kActShiftMax) schedule_shift_max(s.epi, t);
+}
+
+}  // namespace micronet::sched::gpu

@@ -1,0 +1,28 @@
+// GPU schedule of the head: pooling one thread per channel; each Linear one thread per
+// output (weights stored transposed, so neighbouring threads read neighbouring weights:
+// coalesced), the reduction over inputs serial in the thread; blocks over output tiles
+// and images.
+#include "schedules/gpu/common.h"
+#include "schedules/schedule.h"
+
+namespace micronet::sched::gpu {
+
+using namespace Halide;
+
+void schedule_head(HeadStages& s, int /*in_channels*/, int /*hidden*/, int /*classes*/,
+                   const Target& /*t*/, const Knobs& k) {
+  const int threads = k.get("threads", 64);
+  s.pooled.compute_root();
+  launch_1d(s.pooled, s.c, 32, s.n);
+  launch_1d(s.pooled.update(), s.c, 32, s.n);
+
+  Var oo("oo"), oi("oi");
+  s.act1.compute_root().split(s.o, oo, oi, threads, TailStrategy::GuardWithIf)
+      .gpu_blocks(oo, s.n).gpu_threads(oi);
+  s.fc1.compute_at(s.act1, oi);
+  s.output.split(s.o, oo, oi, threads, TailStrategy::GuardWithIf)
+      .gpu_blocks(oo, s.n).gpu_threads(oi);
+  s.fc2.compute_at(s.output, oi);
+}
+
+}  // namespace micronet::sched::gpu
