@@ -56,6 +56,8 @@ class Model:
     @property
     def threads(self) -> int: ...
     @property
+    def target(self) -> str: ...
+    @property
     def source(self) -> str:
         """Where the weights came from."""
     @property
@@ -71,7 +73,8 @@ class Model:
 def load(arch: str, weights: Optional[_Path] = None, threads: int = 1, target: str = "host", *,
          num_classes: Optional[int] = None, seed: int = 2021) -> Model:
     """MicroNet-`arch` with weights from a safetensors file or a .pth checkpoint (None: random
-    weights, with a UserWarning). target: 'host' (others raise ValueError)."""
+    weights, with a UserWarning). target: 'host' or a GPU API listed by targets() ('opencl', 'cuda';
+    RuntimeError when no usable device)."""
 
 def convert(arch: str, checkpoint: _Path, out: _Path, *, num_classes: Optional[int] = None) -> None:
     """.pth checkpoint -> safetensors (tensors unchanged, metadata arch/format/num_classes/source)."""

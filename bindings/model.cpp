@@ -24,15 +24,17 @@ void apply_num_threads(int threads) {
 
 int current_num_threads() { return g_threads.load(); }
 
-Model::Model(std::string arch, TensorMap weights, std::string source, int num_classes, int threads)
+Model::Model(std::string arch, TensorMap weights, std::string source, int num_classes, int threads,
+             std::string target)
     : arch_(std::move(arch)),
       weights_(std::move(weights)),
       source_(std::move(source)),
       num_classes_(num_classes),
-      threads_(threads) {
+      threads_(threads),
+      target_(std::move(target)) {
   const ModelPlan plan = plan_model(model_config(arch_), kDefaultSize, kDefaultSize, num_classes_);
   num_classes_ = plan.num_classes;
-  default_ = std::make_shared<const HalideModel>(plan, weights_, source_);
+  default_ = std::make_shared<const HalideModel>(plan, weights_, source_, target_);
 }
 
 std::shared_ptr<const HalideModel> Model::model_for(int h, int w) {
@@ -46,7 +48,7 @@ std::shared_ptr<const HalideModel> Model::model_for(int h, int w) {
     }
   // plan_model throws std::invalid_argument for sizes the network cannot take.
   const ModelPlan plan = plan_model(model_config(arch_), h, w, num_classes_);
-  auto m = std::make_shared<const HalideModel>(plan, weights_, source_);
+  auto m = std::make_shared<const HalideModel>(plan, weights_, source_, target_);
   extra_.emplace_front(key, m);
   if (extra_.size() > kMaxExtraSizes) extra_.pop_back();  // callers still running keep theirs
   return m;

@@ -35,7 +35,9 @@ class Model {
   static constexpr size_t kMaxExtraSizes = 4;
 
   // Builds (and so validates) the 224x224 model at once: bad weights fail here.
-  Model(std::string arch, TensorMap weights, std::string source, int num_classes, int threads);
+  // target: "host" or a GPU API the build compiled (runtime/device_targets.h).
+  Model(std::string arch, TensorMap weights, std::string source, int num_classes, int threads,
+        std::string target = "host");
 
   // input: batch x 3 x h x w float32, C order. Returns batch x num_classes logits.
   std::vector<float> run(const float* input, int batch, int h, int w);
@@ -49,6 +51,7 @@ class Model {
   const std::string& source() const { return source_; }
   int num_classes() const { return num_classes_; }
   int threads() const { return threads_; }
+  const std::string& target() const { return target_; }
 
   // Diagnostics of the last __call__ (set by the binding, read by tests).
   std::atomic<bool> last_input_was_copied{false};
@@ -60,6 +63,7 @@ class Model {
   std::string source_;
   int num_classes_;
   int threads_;
+  std::string target_;
   std::shared_ptr<const HalideModel> default_;
   mutable std::mutex mu_;
   // Most recently used first.

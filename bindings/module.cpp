@@ -20,6 +20,7 @@
 #include "bindings/array_io.h"
 #include "bindings/model.h"
 #include "models/checkpoint/checkpoint_import.h"
+#include "runtime/device_targets.h"
 #include "models/config.h"
 #include "models/cost.h"
 #include "models/plan.h"
@@ -36,9 +37,9 @@ namespace {
 
 constexpr uint64_t kDefaultSeed = 2021;  // the CLI's seed for random weights
 
-// Targets this build runs on. Later: "opencl", "cuda".
+// Targets this build compiled kernels for: "host", then GPU APIs ("opencl", "cuda").
 const std::vector<std::string>& valid_targets() {
-  static const std::vector<std::string> t{"host"};
+  static const std::vector<std::string> t = compiled_targets();
   return t;
 }
 
@@ -91,7 +92,7 @@ std::shared_ptr<Model> load(const std::string& arch, const py::object& weights, 
     py::gil_scoped_release nogil;
     const ModelPlan plan = plan_model(cfg, Model::kDefaultSize, Model::kDefaultSize, classes);
     return std::make_shared<Model>(arch, random_weights(plan, seed),
-                                   "random weights (seed " + std::to_string(seed) + ")", classes, threads);
+                                   "random weights (seed " + std::to_string(seed) + ")", classes, threads, target);
   }
   const std::string path = existing_file(weights, "weights file");
   py::gil_scoped_release nogil;
@@ -111,7 +112,7 @@ std::shared_ptr<Model> load(const std::string& arch, const py::object& weights, 
     }
   }
   return std::make_shared<Model>(arch, std::move(w), path + " (as MicroNet-" + arch + ")", classes,
-                                 threads);
+                                 threads, target);
 }
 
 void convert(const std::string& arch, const py::object& checkpoint, const py::object& out,
@@ -267,6 +268,7 @@ PYBIND11_MODULE(micronet_halide, m) {
       .def_property_readonly("input_size",
                              [](const Model&) { return py::make_tuple(Model::kDefaultSize, Model::kDefaultSize); },
                              "(H, W) the network was designed for and classify() feeds: (224, 224).")
+      .def_property_readonly("target", &Model::target, "Where the model runs: 'host', 'opencl' or 'cuda'.")
       .def_property_readonly("threads", &Model::threads,
                              "Halide threads used while this model runs (Halide's pool is\n"
                              "process-wide; each model applies its count when it runs).")
@@ -290,7 +292,8 @@ PYBIND11_MODULE(micronet_halide, m) {
   m.def("load", &b::load, py::arg("arch"), py::arg("weights") = py::none(), py::arg("threads") = 1,
         py::arg("target") = "host", py::kw_only(), py::arg("num_classes") = py::none(),
         py::arg("seed") = b::kDefaultSeed,
-        "Load MicroNet-`arch` ('m0'..'m3') for `target` ('host'; others: ValueError).\n\n"
+        "Load MicroNet-`arch` ('m0'..'m3') for `target` ('host', or a GPU API of targets();\n"
+        "a GPU target without a usable device raises RuntimeError).\n\n"
         "weights: path of a safetensors file (from convert() or `micronet convert`) or of a\n"
         "PyTorch .pth checkpoint (read by the restricted importer: nothing in it runs).\n"
         "None: random weights from `seed`, with a UserWarning.\n"

@@ -472,9 +472,24 @@ def test_bad_arch_and_target():
     with pytest.raises(ValueError, match="m9"):
         mh.info("m9")
     with pytest.raises(ValueError, match="host"):
-        mh.load("m0", target="cuda")
+        mh.load("m0", target="tpu")
     with pytest.raises(ValueError):
         mh.load("m0", threads=0)
+
+
+def test_gpu_target_matches_host(m0):
+    # OpenCL runs on PoCL (the CPU driver) here; a build or machine without it skips.
+    if "opencl" not in mh.targets():
+        pytest.skip("this build compiled no OpenCL kernels")
+    try:
+        gpu = mh.load("m0", m0.safetensors, target="opencl")
+        x = random_input(2, 64, 64, seed=3)
+        got = gpu(x)
+    except RuntimeError as e:
+        pytest.skip(f"no usable OpenCL device: {e}")
+    assert gpu.target == "opencl"
+    want = mh.load("m0", m0.safetensors)(x)
+    assert rel_l2(got, want) <= 2e-4
 
 
 def test_corrupt_weights_raise_runtime_error(m0, tmp_path):
