@@ -15,6 +15,13 @@
 
 namespace micronet {
 
+namespace {
+[[noreturn]] void throw_non_finite(const float* input, size_t i) {
+  throw RunError("input contains a non-finite value (" + std::to_string(input[i]) +
+                 ") at flat index " + std::to_string(i));
+}
+}  // namespace
+
 struct HalideModel::Arena {
   int batch = 0;
   std::vector<size_t> offsets;  // per tensor id (0 unused: the caller's input)
@@ -128,9 +135,7 @@ std::vector<float> HalideModel::run_profiled(const float* input, int batch,
     const size_t in_count = size_t(batch) * 3 * plan_.input_h * plan_.input_w;
     float* staged = arena->tensor(0);
     for (size_t i = 0; i < in_count; ++i) {
-      if (!std::isfinite(input[i]))
-        throw RunError("input contains a non-finite value (" + std::to_string(input[i]) +
-                       ") at flat index " + std::to_string(i));
+      if (!std::isfinite(input[i])) throw_non_finite(input, i);
       staged[i] = input[i];
     }
     for (size_t si = 0; si < steps_.size(); ++si) {
@@ -156,9 +161,7 @@ std::vector<float> HalideModel::run_device(const float* input, int batch,
                                            std::vector<double>* step_ms) const {
   const size_t in_count = size_t(batch) * 3 * plan_.input_h * plan_.input_w;
   for (size_t i = 0; i < in_count; ++i)
-    if (!std::isfinite(input[i]))
-      throw RunError("input contains a non-finite value (" + std::to_string(input[i]) +
-                     ") at flat index " + std::to_string(i));
+    if (!std::isfinite(input[i])) throw_non_finite(input, i);
   std::lock_guard<std::mutex> lock(device_mu_);
   DeviceRun* dev = nullptr;
   for (size_t i = 0; i < device_runs_.size(); ++i)
