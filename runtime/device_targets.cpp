@@ -129,6 +129,24 @@ struct DeviceRun::Impl {
     r.crops.emplace(elem, std::move(c));
     return h;
   }
+  // Copies `floats` floats between `host` and element `offset` of region r.
+  void copy(Region& r, size_t offset, float* host, size_t floats, bool to_device, const std::string& what) {
+    if ((offset + floats) * sizeof(float) > r.bytes)
+      throw RunError(target + " " + what + ": " + std::to_string(floats) +
+                     " floats do not fit the device buffer");
+    Buf b;
+    b.d = halide_dimension_t(0, int(floats), 1);
+    b.b.host = reinterpret_cast<uint8_t*>(host);
+    b.b.device = handle_at(r, offset);
+    b.b.device_interface = iface;
+    if (to_device) {
+      b.b.set_host_dirty(true);
+      check(halide_copy_to_device(nullptr, &b.b, iface), target + " " + what);
+    } else {
+      b.b.set_device_dirty(true);
+      check(halide_copy_to_host(nullptr, &b.b), target + " " + what);
+    }
+  }
 };
 
 DeviceRun::DeviceRun(const std::string& target, const std::vector<size_t>& tensor_bytes,
@@ -175,25 +193,19 @@ float* DeviceRun::tensor(int id) const {
 float* DeviceRun::logits() const { return reinterpret_cast<float*>(impl_->regions.back()->start); }
 
 void DeviceRun::upload_input(const float* host, size_t floats) {
-  Impl::Region& r = *impl_->regions[0];
-  Buf b;
-  b.d = halide_dimension_t(0, int(floats), 1);
-  b.b.host = reinterpret_cast<uint8_t*>(const_cast<float*>(host));
-  b.b.device = impl_->handle_at(r, kRowHalo);
-  b.b.device_interface = impl_->iface;
-  b.b.set_host_dirty(true);
-  check(halide_copy_to_device(nullptr, &b.b, impl_->iface), impl_->target + " input upload");
+  impl_->copy(*impl_->regions[0], kRowHalo, const_cast<float*>(host), floats, true, "input upload");
 }
 
 void DeviceRun::download_logits(float* host, size_t floats) {
-  Impl::Region& r = *impl_->regions.back();
-  Buf b;
-  b.d = halide_dimension_t(0, int(floats), 1);
-  b.b.host = reinterpret_cast<uint8_t*>(host);
-  b.b.device = r.backing.b.device;
-  b.b.device_interface = impl_->iface;
-  b.b.set_device_dirty(true);
-  check(halide_copy_to_host(nullptr, &b.b), impl_->target + " logits download");
+  impl_->copy(*impl_->regions.back(), 0, host, floats, false, "logits download");
+}
+
+void DeviceRun::upload_region(int id, const float* host, size_t floats) {
+  impl_->copy(*impl_->regions.at(size_t(id)), 0, const_cast<float*>(host), floats, true, "upload");
+}
+
+void DeviceRun::download_region(int id, float* host, size_t floats) {
+  impl_->copy(*impl_->regions.at(size_t(id)), 0, host, floats, false, "download");
 }
 
 void DeviceRun::bind(halide_buffer_t& buf) {

@@ -42,6 +42,10 @@ class DeviceRun {
   float* logits() const;
   void upload_input(const float* host, size_t floats);
   void download_logits(float* host, size_t floats);
+  // Whole-region copies of tensor `id`, slack included (host[kRowHalo] is tensor(id)[0]):
+  // for checks that fill the slack with NaNs (runtime/kernel_check.h).
+  void upload_region(int id, const float* host, size_t floats);
+  void download_region(int id, float* host, size_t floats);
   // Rebinds one kernel argument from host memory to device memory.
   void bind(halide_buffer_t& buf);
 

@@ -1,5 +1,7 @@
 #include "tools/cli_args.h"
 
+#include <cstdlib>
+
 namespace micronet::cli {
 
 Args::Args(int argc, char** argv, int first, const std::set<std::string>& value_flags,
@@ -53,6 +55,16 @@ int Args::get_int(const std::string& flag, int def) const {
   } catch (const std::exception&) {
     throw UsageError("flag --" + flag + " expects an integer, got '" + it->second + "'");
   }
+}
+
+double Args::get_double(const std::string& flag, double def) const {
+  auto it = values_.find(flag);
+  if (it == values_.end()) return def;
+  char* end = nullptr;
+  const double x = std::strtod(it->second.c_str(), &end);
+  if (it->second.empty() || *end != '\0')
+    throw UsageError("flag --" + flag + " expects a number, got '" + it->second + "'");
+  return x;
 }
 
 }  // namespace micronet::cli

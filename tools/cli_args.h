@@ -23,6 +23,7 @@ class Args {
   std::string get(const std::string& flag, const std::string& def = "") const;
   std::string require(const std::string& flag) const;
   int get_int(const std::string& flag, int def) const;
+  double get_double(const std::string& flag, double def) const;
   const std::vector<std::string>& positional() const { return positional_; }
 
  private:

@@ -12,15 +12,6 @@
 namespace micronet::cli {
 
 namespace {
-double get_double(const Args& a, const std::string& flag, double def) {
-  if (!a.has(flag)) return def;
-  const std::string v = a.get(flag);
-  char* end = nullptr;
-  const double x = std::strtod(v.c_str(), &end);
-  if (v.empty() || *end != '\0') throw UsageError("flag --" + flag + " expects a number, got '" + v + "'");
-  return x;
-}
-
 std::string fmt(const char* f, double v) {
   char b[64];
   std::snprintf(b, sizeof b, f, v);
@@ -50,9 +41,9 @@ int cmd_train(int argc, char** argv) {
   TrainOptions opt;
   opt.epochs = a.get_int("epochs", 3);
   opt.batch = a.get_int("batch", 128);
-  opt.lr = get_double(a, "lr", opt.lr);
+  opt.lr = a.get_double("lr", opt.lr);
   opt.warmup_steps = a.get_int("warmup", -1);
-  opt.weight_decay = get_double(a, "weight-decay", opt.weight_decay);
+  opt.weight_decay = a.get_double("weight-decay", opt.weight_decay);
   opt.nesterov = !a.has("no-nesterov");
   opt.flip = !a.has("no-flip");
   const int seed = a.get_int("seed", 0);

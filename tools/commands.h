@@ -19,6 +19,8 @@ int cmd_kernels(int argc, char** argv);
 int cmd_targets(int argc, char** argv);
 int cmd_train(int argc, char** argv);
 int cmd_eval(int argc, char** argv);
+int cmd_cases(int argc, char** argv);
+int cmd_check(int argc, char** argv);
 
 // Weights for `plan`: a .safetensors file (or an official .pth, imported on the fly), or
 // random weights with a warning when `path` is empty. `source` names them in messages.

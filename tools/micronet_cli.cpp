@@ -23,6 +23,10 @@ const char* kUsage =
     "                                          train the LibTorch reference on Fashion-MNIST\n"
     "  eval --weights W --dataset fashion-mnist [--backend halide|libtorch|all] [--json]\n"
     "       [--plot F.png] [--limit N] [--show N]  test-set accuracy and confusion matrix\n"
+    "  cases --arch A --out CASES.safetensors [--size 64] [--batch 2] [--seed 1] [--weights W]\n"
+    "                                          reference cases of every kernel (LibTorch builds)\n"
+    "  check [--target host|opencl|cuda] [--family stem,dwsep,gconv,head|all|none] [--tol T] [--no-model]\n"
+    "        CASES.safetensors...              replay them through this build's kernels on a target\n"
     "  (--arch is optional where the weights file's metadata names it)\n";
 
 }  // namespace
@@ -43,6 +47,15 @@ int main(int argc, char** argv) {
     if (cmd == "kernels") return cmd_kernels(argc, argv);
     if (cmd == "targets") return cmd_targets(argc, argv);
     if (cmd == "eval") return cmd_eval(argc, argv);
+    if (cmd == "check") return cmd_check(argc, argv);
+    if (cmd == "cases") {
+#ifdef MICRONET_WITH_TORCH
+      return cmd_cases(argc, argv);
+#else
+      throw UsageError("this build has no LibTorch (e.g. the aarch64 cross build): write the cases on "
+                       "the host build (`micronet cases`) and check them here with `micronet check`");
+#endif
+    }
     if (cmd == "train") {
 #ifdef MICRONET_WITH_TORCH
       return cmd_train(argc, argv);

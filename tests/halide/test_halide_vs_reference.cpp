@@ -7,11 +7,11 @@
 #include <algorithm>
 #include <numeric>
 
-#include "generators/layout.h"
 #include "models/kernel_plan.h"
+#include "models/reference/kernel_cases.h"
 #include "models/reference/reference_model.h"
 #include "runtime/halide_model.h"
-#include "runtime/kernel_call.h"
+#include "runtime/kernel_check.h"
 
 namespace micronet {
 namespace {
@@ -22,22 +22,6 @@ double rel_l2(const torch::Tensor& got, const torch::Tensor& want) {
   const double num = (got - want).norm().item<double>();
   const double den = want.norm().item<double>();
   return den == 0.0 ? num : num / den;
-}
-
-// Stored planes from logical channels: plane map[c] holds logical channel c. The tensor
-// is a view into a larger allocation with kRowHalo floats of (NaN-filled) slack on each
-// side, as the runtime's arena provides: kernels that read rows through the halo must
-// neither fault nor let those values leak into results.
-torch::Tensor to_storage(const torch::Tensor& logical, const std::vector<int>& map) {
-  torch::Tensor slab = torch::full({logical.numel() + 2 * kRowHalo}, NAN);
-  torch::Tensor stored = slab.narrow(0, kRowHalo, logical.numel()).view(logical.sizes());
-  for (size_t c = 0; c < map.size(); ++c) stored.select(1, map[c]).copy_(logical.select(1, int64_t(c)));
-  return stored;
-}
-
-torch::Tensor from_storage(const torch::Tensor& stored, const std::vector<int>& map) {
-  std::vector<int64_t> idx(map.begin(), map.end());
-  return stored.index_select(1, torch::tensor(idx, torch::kLong));
 }
 
 struct Case {
@@ -52,61 +36,29 @@ std::string case_name(const testing::TestParamInfo<Case>& i) {
 
 class EveryKernel : public testing::TestWithParam<Case> {};
 
-// Walks the plan with the reference; at each kernel, runs the Halide kernel on the
-// reference's input for it and compares with the reference's output of the same ops
-// (conv, activation, following shuffles, residual add).
+// Every kernel step on the exact tensor the reference feeds it (models/reference/kernel_cases.h),
+// staged with NaN-filled row-halo slack as in the arena (runtime/kernel_check.h), against
+// the reference's output of the same ops (conv, activation, shuffles, residual add). The
+// same cases replay on the aarch64 build under qemu and on OpenCL (`micronet check`).
 TEST_P(EveryKernel, MatchesReference) {
-  torch::NoGradGuard no_grad;
   const Case& c = GetParam();
   const ModelPlan plan = plan_model(model_config(c.arch), c.height, c.width);
   ReferenceModel ref(plan);
   ref.randomize(11);
   const TensorMap w = ref.state();
+  const KernelCases cases = make_kernel_cases(plan, &w, c.batch, 5);
   const std::vector<KernelStep> steps = lower_plan(plan);
   const std::vector<PreparedStep> prepared = prepare_weights(plan, steps, w);
-  torch::manual_seed(5);
-  torch::Tensor logical = torch::randn({c.batch, 3, c.height, c.width});
-
-  size_t si = 0;
-  for (size_t bi = 0; bi < plan.blocks.size(); ++bi) {
-    const Block& b = plan.blocks[bi];
-    const torch::Tensor block_in = logical;
-    for (size_t oi = 0; oi < b.ops.size();) {
-      if (b.ops[oi].kind == OpKind::Shuffle) {
-        logical = run_op(b.ops[oi++], w, logical);
-        continue;
-      }
-      ASSERT_LT(si, steps.size());
-      const KernelStep& st = steps[si];
-      ASSERT_EQ(st.block, int(bi));
-      ASSERT_EQ(st.conv_op, int(oi));
-      const torch::Tensor x = logical;
-      torch::Tensor want = run_op(b.ops[oi++], w, x);
-      if (st.act_op >= 0) {
-        want = run_op(b.ops[st.act_op], w, want);
-        oi = size_t(st.act_op) + 1;
-      }
-      while (oi < b.ops.size() && b.ops[oi].kind == OpKind::Shuffle) want = run_op(b.ops[oi++], w, want);
-      if (st.spec.residual) want = want + block_in;
-
-      const KernelEntry* kernel = find_kernel(st.spec.name());
-      ASSERT_NE(kernel, nullptr) << st.spec.name();
-      const torch::Tensor in = to_storage(x, st.spec.family == KernelFamily::Stem ? std::vector<int>{0, 1, 2} : st.in_map);
-      torch::Tensor res;
-      if (st.spec.residual) res = to_storage(block_in, st.res_map);
-      torch::Tensor out = torch::empty(want.sizes());
-      call_kernel(*kernel, st, prepared[si], c.batch, in.data_ptr<float>(),
-                  st.spec.residual ? res.data_ptr<float>() : nullptr, out.data_ptr<float>());
-      const torch::Tensor got = st.spec.family == KernelFamily::Head ? out : from_storage(out, st.out_map);
-      const double err = rel_l2(got, want);
-      if (getenv("MICRONET_PRINT_ERRORS")) printf("step %zu %s err %.3g\n", si, st.spec.name().c_str(), err);
-      EXPECT_LE(err, kTolerance) << "step " << si << " kernel " << st.spec.name() << " ("
-                                 << b.ops[st.conv_op].key << ")";
-      logical = want;
-      ++si;
-    }
+  ASSERT_EQ(cases.steps.size(), steps.size());
+  for (size_t si = 0; si < steps.size(); ++si) {
+    const KernelStep& st = steps[si];
+    const KernelEntry* kernel = find_kernel(st.spec.name());
+    ASSERT_NE(kernel, nullptr) << st.spec.name();
+    const double err = run_kernel_case(st, prepared[si], *kernel, cases.steps[si], c.batch);
+    if (getenv("MICRONET_PRINT_ERRORS")) printf("step %zu %s err %.3g\n", si, st.spec.name().c_str(), err);
+    EXPECT_LE(err, kTolerance) << "step " << si << " kernel " << st.spec.name() << " ("
+                               << plan.blocks[size_t(st.block)].ops[size_t(st.conv_op)].key << ")";
   }
-  EXPECT_EQ(si, steps.size());
 }
 
 INSTANTIATE_TEST_SUITE_P(RealLayerShapes, EveryKernel,

@@ -1,0 +1,105 @@
+#include "runtime/kernel_cases.h"
+
+#include <cstdio>
+#include <map>
+
+#include "runtime/safetensors.h"
+
+namespace micronet {
+
+namespace {
+
+constexpr const char* kFormat = "micronet-kernel-cases-1";
+constexpr const char* kWeightsPrefix = "weights/";
+
+std::string step_key(size_t i, const char* what) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "step%03zu/", i);
+  return buf + std::string(what);
+}
+
+int int_field(const std::map<std::string, std::string>& m, const std::string& key,
+              const std::string& path) {
+  auto it = m.find(key);
+  if (it == m.end()) throw FormatError(path + ": kernel cases metadata lacks '" + key + "'");
+  try {
+    size_t used = 0;
+    const long long v = std::stoll(it->second, &used);
+    if (used != it->second.size() || v < 0 || v > (1LL << 31) - 1) throw std::invalid_argument("");
+    return int(v);
+  } catch (const std::exception&) {
+    throw FormatError(path + ": kernel cases metadata '" + key + "' is not a count: '" + it->second + "'");
+  }
+}
+
+Tensor take(TensorMap& t, const std::string& key, const std::string& path) {
+  auto it = t.find(key);
+  if (it == t.end()) throw FormatError(path + ": kernel cases lack tensor '" + key + "'");
+  if (it->second.dtype != DType::F32)
+    throw FormatError(path + ": kernel cases tensor '" + key + "' is " + dtype_name(it->second.dtype) +
+                      ", expected F32");
+  Tensor out = std::move(it->second);
+  t.erase(it);
+  return out;
+}
+
+}  // namespace
+
+void write_kernel_cases(const std::string& path, const KernelCases& c) {
+  TensorMap t;
+  for (const auto& [key, w] : c.weights) t[kWeightsPrefix + key] = w;
+  t["model/input"] = c.model_input;
+  t["model/logits"] = c.model_logits;
+  for (size_t i = 0; i < c.steps.size(); ++i) {
+    t[step_key(i, "input")] = c.steps[i].input;
+    if (!c.steps[i].block_input.shape.empty()) t[step_key(i, "block_input")] = c.steps[i].block_input;
+    t[step_key(i, "expected")] = c.steps[i].expected;
+  }
+  const std::map<std::string, std::string> meta = {
+      {"format", kFormat},
+      {"arch", c.arch},
+      {"input_height", std::to_string(c.input_h)},
+      {"input_width", std::to_string(c.input_w)},
+      {"batch", std::to_string(c.batch)},
+      {"num_classes", std::to_string(c.num_classes)},
+      {"steps", std::to_string(c.steps.size())},
+      {"seed", std::to_string(c.seed)}};
+  write_safetensors(path, t, meta);
+}
+
+KernelCases read_kernel_cases(const std::string& path) {
+  std::map<std::string, std::string> meta;
+  TensorMap t = read_safetensors(path, &meta);
+  auto fmt = meta.find("format");
+  if (fmt == meta.end() || fmt->second != kFormat)
+    throw FormatError(path + ": not a kernel cases file (metadata format is '" +
+                      (fmt == meta.end() ? std::string() : fmt->second) + "', expected '" + kFormat +
+                      "'; write one with `micronet cases`)");
+  KernelCases c;
+  auto arch = meta.find("arch");
+  if (arch == meta.end()) throw FormatError(path + ": kernel cases metadata lacks 'arch'");
+  c.arch = arch->second;
+  c.input_h = int_field(meta, "input_height", path);
+  c.input_w = int_field(meta, "input_width", path);
+  c.batch = int_field(meta, "batch", path);
+  c.num_classes = int_field(meta, "num_classes", path);
+  c.seed = uint64_t(int_field(meta, "seed", path));
+  const int steps = int_field(meta, "steps", path);
+  c.model_input = take(t, "model/input", path);
+  c.model_logits = take(t, "model/logits", path);
+  c.steps.resize(size_t(steps));
+  for (size_t i = 0; i < c.steps.size(); ++i) {
+    c.steps[i].input = take(t, step_key(i, "input"), path);
+    if (t.count(step_key(i, "block_input"))) c.steps[i].block_input = take(t, step_key(i, "block_input"), path);
+    c.steps[i].expected = take(t, step_key(i, "expected"), path);
+  }
+  const std::string prefix = kWeightsPrefix;
+  for (auto& [key, w] : t) {
+    if (key.compare(0, prefix.size(), prefix) != 0)
+      throw FormatError(path + ": unexpected tensor '" + key + "' in kernel cases");
+    c.weights[key.substr(prefix.size())] = std::move(w);
+  }
+  return c;
+}
+
+}  // namespace micronet
