@@ -455,12 +455,20 @@ void ReferenceModel::randomize(uint64_t seed) {
 void ReferenceModel::calibrate_batch_norm(at::Generator& gen) {
   torch::NoGradGuard no_grad;
   const ModelPlan& p = plan_;
-  const int batch = 2;
+  // Enough images that the last stage's BatchNorms see >= 128 samples (2 at 224x224, 32 at
+  // 64x64, where the last feature map is 2x2).
+  const int last_hw = ((p.input_h + 31) / 32) * ((p.input_w + 31) / 32);
+  const int batch = std::clamp((128 + last_hw - 1) / last_hw, 2, 32);
   torch::Tensor x = torch::randn({batch, 3, p.input_h, p.input_w}, gen);
   auto set_stats = [&](const std::string& bn, const torch::Tensor& pre) {
     const std::vector<int64_t> dims = pre.dim() == 4 ? std::vector<int64_t>{0, 2, 3} : std::vector<int64_t>{0};
     const torch::Tensor mean = pre.mean(dims);
-    const torch::Tensor var = pre.var(dims, /*unbiased=*/false) + 1e-3;
+    // A channel that barely varies on the calibration batch (few samples: the head's
+    // BatchNorm1d sees one per image, the last stage 2x2 pixels at 64x64) would get a
+    // near-zero variance and amplify any other input ~100x: the whole model then becomes
+    // ill-conditioned in fp32 (its logits 1e-4..6e-4 off fp64 at 64x64 before this floor).
+    torch::Tensor var = pre.var(dims, /*unbiased=*/false);
+    var = torch::clamp_min(var, 0.1 * var.mean().item<double>()) + 1e-3;
     param(bn + ".running_mean").copy_(mean + 0.1 * var.sqrt() * torch::randn(mean.sizes(), gen));
     param(bn + ".running_var").copy_(var * torch::empty(var.sizes()).uniform_(0.7, 1.4, gen));
   };
