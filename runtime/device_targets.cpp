@@ -208,6 +208,10 @@ void DeviceRun::download_region(int id, float* host, size_t floats) {
   impl_->copy(*impl_->regions.at(size_t(id)), 0, host, floats, false, "download");
 }
 
+void DeviceRun::sync() {
+  check(halide_device_sync(nullptr, &impl_->regions.back()->backing.b), impl_->target + " device sync");
+}
+
 void DeviceRun::bind(halide_buffer_t& buf) {
   const uintptr_t p = reinterpret_cast<uintptr_t>(buf.host);
   auto it = impl_->by_start.upper_bound(p);

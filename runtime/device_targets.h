@@ -46,6 +46,9 @@ class DeviceRun {
   // for checks that fill the slack with NaNs (runtime/kernel_check.h).
   void upload_region(int id, const float* host, size_t floats);
   void download_region(int id, float* host, size_t floats);
+  // Waits until every kernel launched so far has finished (per-kernel profiling: launches
+  // are asynchronous, so without it a step's time would be its launch only).
+  void sync();
   // Rebinds one kernel argument from host memory to device memory.
   void bind(halide_buffer_t& buf);
 

@@ -183,6 +183,7 @@ std::vector<float> HalideModel::run_device(const float* input, int batch,
     call_kernel(*kernels_[si], s, prepared_[si], batch, dev->tensor(s.input),
                 s.residual >= 0 ? dev->tensor(s.residual) : nullptr, out, dev);
     if (step_ms) {
+      dev->sync();
       (*step_ms)[si] += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     }
   }
