@@ -4,7 +4,9 @@
 //
 // Database format (one record per line, '#' comments):
 //   <target-family> <workload-key> knob=value knob=value ...
-// e.g. `x86 gconv_c64x32_h14w14_g4_a2 tile=16 oc_block=4`. The autotuner appends lines.
+// e.g. `x86 gconv_c64x32_g4_sm2x1q8 tile_vectors=3 oc_block=4` (workload = kernel name).
+// The build hands each generator a file with only its kernel's records
+// (cmake/tuning_records.cmake), so an edit regenerates only the kernels it touches.
 #pragma once
 
 #include <map>
