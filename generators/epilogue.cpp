@@ -47,7 +47,7 @@ void define_shift_max_coefficients(Func z, const std::vector<Expr>& spatial_exte
   s->fc2_r = RDom(0, p.squeeze, "fc2_r");
   s->fc2 = Func("fc2");
   s->fc2(j, n) = in.fc2_b(j);
-  s->fc2(j, n) += in.fc2_w(s->fc2_r, j) * hidden_relu(s->fc2_r, n);
+  s->fc2(j, n) += in.fc2_w(j, s->fc2_r) * hidden_relu(s->fc2_r, n);
   s->coef = Func("coef");
   s->coef(j, n) = (h_sigmoid(s->fc2(j, n)) - 0.5f) * 4.0f + in.coef_offset(j);
 }

@@ -18,7 +18,7 @@ namespace micronet::gen {
 struct EpilogueInputs {
   Halide::Func fc1_w;        // (c, s)   Linear(C, S) weight, torch (S, C) row-major
   Halide::Func fc1_b;        // (s)
-  Halide::Func fc2_w;        // (s, j)   Linear(S, C*J*K) weight, torch (C*J*K, S) row-major
+  Halide::Func fc2_w;        // (j, s)   Linear(S, C*J*K) weight transposed (j contiguous)
   Halide::Func fc2_b;        // (j)
   Halide::Func coef_offset;  // (j)      init_a / init_b per coefficient
   Halide::Func shift_perm;   // (c, j)   channel read by group shift j (j = 0: c itself)

@@ -64,7 +64,7 @@
     const int jk = channels * shift_j * shift_k;                                         \
     fc1_w.set_estimates({{0, channels}, {0, squeeze}});                                  \
     fc1_b.set_estimates({{0, squeeze}});                                                 \
-    fc2_w.set_estimates({{0, squeeze}, {0, jk}});                                        \
+    fc2_w.set_estimates({{0, jk}, {0, squeeze}});                                        \
     fc2_b.set_estimates({{0, jk}});                                                      \
     coef_offset.set_estimates({{0, jk}});                                                \
     shift_perm.set_estimates({{0, channels}, {0, shift_j}});                             \

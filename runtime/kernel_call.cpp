@@ -63,7 +63,7 @@ void push_epilogue(std::vector<HBuf>& b, const KernelStep& s, const PreparedStep
   const int C = k.out_channels, S = p.squeeze, JK = C * k.J * k.K, N = batch;
   b.push_back(sm ? f32(p.fc1_w, {C, S}) : HBuf(kFloatDummy, kF32, {1, 1}));
   b.push_back(sm ? f32(p.fc1_b, {S}) : HBuf(kFloatDummy, kF32, {1}));
-  b.push_back(sm ? f32(p.fc2_w, {S, JK}) : HBuf(kFloatDummy, kF32, {1, 1}));
+  b.push_back(sm ? f32(p.fc2_w, {JK, S}) : HBuf(kFloatDummy, kF32, {1, 1}));
   b.push_back(sm ? f32(p.fc2_b, {JK}) : HBuf(kFloatDummy, kF32, {1}));
   b.push_back(sm ? f32(p.coef_offset, {JK}) : HBuf(kFloatDummy, kF32, {1}));
   b.push_back(sm ? i32(p.shift_perm, {C, k.J}) : HBuf(kIntDummy, kI32, {1, 1}));

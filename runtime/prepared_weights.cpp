@@ -106,7 +106,14 @@ std::vector<PreparedStep> prepare_weights(const ModelPlan& plan,
       ps.squeeze = sm.squeeze;
       ps.fc1_w = values(w, sm.key + ".fc.0.weight", S * C);
       ps.fc1_b = values(w, sm.key + ".fc.0.bias", S);
-      ps.fc2_w = values(w, sm.key + ".fc.2.weight", JK * S);
+      // Transposed to (s, j) rows, j contiguous: FC2 runs as axpy over j with dense vector
+      // loads instead of stride-S gathers (x86, dwsep_c256_e1x1_k3s1_sm2x2q16 in a Halide
+      // profile build, 1 thread, dev machine: FC2 12-15 -> 1 us of a 57-100 us kernel);
+      // on a GPU neighbouring threads j read neighbouring weights.
+      const std::vector<float> fc2 = values(w, sm.key + ".fc.2.weight", JK * S);
+      ps.fc2_w.resize(fc2.size());
+      for (int64_t j = 0; j < JK; ++j)
+        for (int64_t s = 0; s < S; ++s) ps.fc2_w[size_t(s * JK + j)] = fc2[size_t(j * S + s)];
       ps.fc2_b = values(w, sm.key + ".fc.2.bias", JK);
       ps.coef_offset.assign(size_t(JK), 0.f);
       for (int kk = 0; kk < sm.K; ++kk)

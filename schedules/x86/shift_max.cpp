@@ -1,9 +1,8 @@
 // x86 schedule of the Dynamic Shift-Max hyper-function: per image a pool over the conv
 // result, FC1 (C x S) and FC2 (S x 2KC). FC2 is the big one (e.g. 127K MACs for C=720,
 // K=2, S=44): left to Halide's default it ran as a scalar dot product per coefficient, so
-// both FCs run in "axpy" order, vectorized over their outputs (weights as stored: fc1_w
-// (c, s) is contiguous in c, fc2_w (s, j) in s, so FC1 vectorizes over s with strided
-// loads of small extent and FC2 is a vector loop over j per s).
+// FC2 runs in "axpy" order, vectorized over its outputs j: the runtime stores fc2_w
+// transposed (j contiguous), so each s is one dense vector pass over j.
 #include "schedules/schedule.h"
 
 namespace micronet::sched::x86 {
