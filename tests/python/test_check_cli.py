@@ -96,3 +96,22 @@ def test_check_bad_family_and_missing_file(cli, m2_cases, tmp_path):
 def test_cases_bad_arch_leaves_nothing(cli, out_dir):
     r = cli("cases", "--arch", "m9", "--out", out_dir / "c.safetensors")
     assert_failed_cleanly(r, out_dir, "m9")
+
+
+def test_check_model_fails_when_the_top5_order_differs(cli, m2_cases, tmp_path):
+    # Swap the reference's two best logits of image 0: the error stays small (--tol 1 lets
+    # it pass), so only the top-5 comparison can catch it.
+    entries, meta, data = read_safetensors(m2_cases)
+    blob = bytearray(open(m2_cases, "rb").read())
+    header_len = len(blob) - len(data)
+    start, end = entries["model/logits"]["data_offsets"]
+    logits = np.frombuffer(data[start:end], dtype="<f4").reshape(entries["model/logits"]["shape"]).copy()
+    a, b = np.argsort(-logits[0])[:2]
+    assert logits[0, a] - logits[0, b] > 1e-3 * np.abs(logits).max(), "the two best logits tie"
+    logits[0, [a, b]] = logits[0, [b, a]]
+    blob[header_len + start:header_len + end] = logits.tobytes()
+    bad = tmp_path / "swapped.safetensors"
+    bad.write_bytes(bytes(blob))
+    r = cli("check", "--family", "none", "--tol", "1", bad)
+    assert r.returncode == 1 and "top-5 DIFFERENT" in r.stdout, r.stdout + r.stderr
+    assert cli("check", "--family", "none", "--tol", "1", m2_cases).returncode == 0
