@@ -9,6 +9,7 @@ PACKAGES=(
   libtorch-dev                      # LibTorch 1.13: the reference model
   python3-torch python3-numpy python3-pytest pybind11-dev python3-dev
   libopencv-dev                     # image decode / resize for `classify`
+  opencv-doc                        # sample photos the main job classifies
   libgtest-dev libgmock-dev libbenchmark-dev
   qemu-user-static g++-aarch64-linux-gnu   # ARM cross build + emulation
   pocl-opencl-icd ocl-icd-opencl-dev       # OpenCL on the CPU
