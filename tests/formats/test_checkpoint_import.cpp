@@ -34,7 +34,7 @@ class CheckpointImport : public ::testing::Test {
     std::string log;
     const int rc = testing::run_python(
         std::string(MICRONET_SOURCE_DIR) + "/scripts/make_test_checkpoint.py --tsv " +
-            testing::shared_reference_dir() + "/micronet_m0_state_dict.tsv --out " + pth +
+            testing::state_dict_dir() + "/micronet_m0_state_dict.tsv --out " + pth +
             " --reference " + dir / (name + ".safetensors") + " " + options,
         &log);
     EXPECT_EQ(rc, 0) << log;

@@ -71,10 +71,8 @@ inline bool python_has(const std::string& module) {
   return run_python("-c 'import " + module + "'") == 0;
 }
 
-inline std::string shared_reference_dir() {
-  if (const char* env = std::getenv("MICRONET_SHARED_REFERENCE")) return env;
-  return MICRONET_SHARED_REFERENCE_DIR;
-}
+// The official state_dict listings, copied into the tree (tests/data/official_state_dicts).
+inline std::string state_dict_dir() { return MICRONET_STATE_DICT_DIR; }
 
 // Matches a thrown exception's message against every fragment.
 #define EXPECT_THROW_MSG(stmt, type, ...)                                      \

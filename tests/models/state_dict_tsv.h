@@ -1,4 +1,4 @@
-// Reads the official state_dict listings (shared/reference/micronet_m*_state_dict.tsv:
+// Reads the official state_dict listings (tests/data/official_state_dicts/micronet_m*_state_dict.tsv:
 // "key<TAB>shape" per line, shape "16x1x3x1" or "scalar") for the layout tests.
 #pragma once
 
@@ -15,16 +15,12 @@ namespace micronet::testing {
 
 using KeyShapes = std::vector<std::pair<std::string, std::vector<int64_t>>>;
 
-// The folder of the tsv files: $MICRONET_SHARED_REFERENCE if set, else the build's
-// MICRONET_SHARED_REFERENCE_DIR (<source>/../shared/reference: CI clones the repository
-// with a copy of shared/ beside it, so the relative location holds there too).
-inline std::string shared_reference_dir() {
-  if (const char* env = std::getenv("MICRONET_SHARED_REFERENCE")) return env;
-  return MICRONET_SHARED_REFERENCE_DIR;
-}
+// The folder of the tsv files, copied into the tree from the official repository's listings
+// (the tests never read outside the repository).
+inline std::string state_dict_dir() { return MICRONET_STATE_DICT_DIR; }
 
 inline KeyShapes read_state_dict_tsv(const std::string& arch) {
-  const std::string path = shared_reference_dir() + "/micronet_" + arch + "_state_dict.tsv";
+  const std::string path = state_dict_dir() + "/micronet_" + arch + "_state_dict.tsv";
   std::ifstream in(path);
   if (!in) throw std::runtime_error("cannot open " + path);
   KeyShapes out;

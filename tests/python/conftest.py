@@ -2,8 +2,7 @@
 
 Environment:
   MICRONET_BIN                 the CLI binary (default <repo>/build/bin/micronet)
-  MICRONET_SHARED_REFERENCE    folder with micronet_m*_state_dict.tsv
-                               (default <repo>/../shared/reference)
+The official state_dict listings are in <repo>/tests/data/official_state_dicts.
 """
 import os
 import subprocess
@@ -42,9 +41,9 @@ def micronet_bin():
 
 @pytest.fixture(scope="session")
 def reference_dir():
-    path = Path(os.environ.get("MICRONET_SHARED_REFERENCE", REPO.parent / "shared" / "reference"))
-    if not path.is_dir():
-        pytest.skip("reference folder not found at %s (set MICRONET_SHARED_REFERENCE)" % path)
+    # Copied into the tree: the tests never read outside the repository.
+    path = REPO / "tests" / "data" / "official_state_dicts"
+    assert path.is_dir(), "missing %s" % path
     return path
 
 
