@@ -166,9 +166,29 @@ void activation(BlockBuilder& bb, const std::string& key, int code, bool relu_wh
 
 }  // namespace
 
+namespace {
+// One image's activations must be addressable by Halide's 32-bit buffer indexing.
+void check_tensor_sizes(const ModelPlan& plan) {
+  for (const Block& b : plan.blocks)
+    for (const Op& op : b.ops) {
+      const int64_t elements = int64_t(op.out_channels) * op.out_h * op.out_w;
+      if (elements > kMaxTensorElements)
+        throw std::invalid_argument("input size " + std::to_string(plan.input_h) + "x" +
+                                    std::to_string(plan.input_w) + " is too large: " + op.key + " would output " +
+                                    std::to_string(op.out_channels) + "x" + std::to_string(op.out_h) + "x" +
+                                    std::to_string(op.out_w) + " values per image, over " +
+                                    std::to_string(kMaxTensorElements));
+    }
+}
+}  // namespace
+
 ModelPlan plan_model(const ModelConfig& cfg, int input_h, int input_w, int num_classes) {
   if (input_h < 1 || input_w < 1)
     throw std::invalid_argument("input size must be positive, got " + std::to_string(input_h) + "x" + std::to_string(input_w));
+  // Checked before any shape arithmetic, which is int (as are Halide's extents and strides).
+  if (input_h > kMaxInputSide || input_w > kMaxInputSide)
+    throw std::invalid_argument("input size " + std::to_string(input_h) + "x" + std::to_string(input_w) +
+                                " exceeds the largest supported side, " + std::to_string(kMaxInputSide));
   ModelPlan plan;
   plan.arch = cfg.arch;
   plan.input_h = input_h;
@@ -277,6 +297,7 @@ ModelPlan plan_model(const ModelConfig& cfg, int input_h, int input_w, int num_c
   head.out_channels = plan.num_classes;
   head.out_h = head.out_w = 1;
   plan.blocks.push_back(head);
+  check_tensor_sizes(plan);
   return plan;
 }
 

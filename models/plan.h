@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -66,7 +67,13 @@ struct ModelPlan {
   std::vector<Block> blocks;  // stem, one per feature block, head
 };
 
-// Throws std::invalid_argument for sizes the network cannot take (< 1 pixel anywhere).
+// The largest input side plan_model accepts, and the most values one image's activation
+// tensor may hold (Halide buffers index with int32; the runtime checks batch x this).
+constexpr int kMaxInputSide = 16384;
+constexpr int64_t kMaxTensorElements = 2147483647 - 1024;
+
+// Throws std::invalid_argument for sizes the network cannot take (< 1 pixel anywhere,
+// a side over kMaxInputSide, a tensor over kMaxTensorElements values per image).
 ModelPlan plan_model(const ModelConfig& cfg, int input_h = 224, int input_w = 224,
                      int num_classes = -1);
 

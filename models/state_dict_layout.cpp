@@ -1,5 +1,6 @@
 #include "models/state_dict_layout.h"
 
+#include <cmath>
 #include <set>
 
 namespace micronet {
@@ -100,6 +101,29 @@ void validate_state_dict(const TensorMap& weights, const std::vector<ParamSpec>&
     if (!expected.count(kv.first))
       throw FormatError(source + ": unexpected key '" + kv.first + "' (shape " +
                         kv.second.shape_str() + ")");
+  for (const ParamSpec& p : layout)
+    if (p.dtype == DType::F32) validate_values(weights.at(p.key), p.key, source);
+}
+
+namespace {
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+}  // namespace
+
+void validate_values(const Tensor& t, const std::string& key, const std::string& source) {
+  const float* v = t.f32_data();
+  // A negative running variance makes BatchNorm's 1/sqrt(var + eps) NaN for every input.
+  const bool variance = ends_with(key, ".running_var");
+  for (int64_t i = 0, n = t.numel(); i < n; ++i) {
+    if (!std::isfinite(v[i]))
+      throw FormatError(source + ": key '" + key + "' holds a non-finite value (" +
+                        std::to_string(v[i]) + ") at flat index " + std::to_string(i) +
+                        ": the weights are corrupt or the training diverged");
+    if (variance && v[i] < 0.f)
+      throw FormatError(source + ": key '" + key + "' holds a negative BatchNorm running variance (" +
+                        std::to_string(v[i]) + ") at index " + std::to_string(i));
+  }
 }
 
 }  // namespace micronet

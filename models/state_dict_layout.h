@@ -22,8 +22,13 @@ struct ParamSpec {
 std::vector<ParamSpec> state_dict_layout(const ModelPlan& plan);
 
 // Strict check of `weights` against the layout: every key present, none unexpected,
-// shapes and dtypes equal. Throws FormatError naming `source`, the key and both shapes.
+// shapes and dtypes equal, every float value finite and every BatchNorm running variance
+// >= 0 (validate_values). Throws FormatError naming `source`, the key and both shapes (or
+// the offending value and its index).
 void validate_state_dict(const TensorMap& weights, const std::vector<ParamSpec>& layout,
                          const std::string& source);
+
+// The value checks of validate_state_dict for one float32 tensor named `key`.
+void validate_values(const Tensor& t, const std::string& key, const std::string& source);
 
 }  // namespace micronet

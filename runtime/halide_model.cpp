@@ -16,9 +16,12 @@
 namespace micronet {
 
 namespace {
-[[noreturn]] void throw_non_finite(const float* input, size_t i) {
+// Names the value's (n, c, y, x) position too: the flat index alone means little to a user.
+[[noreturn]] void throw_non_finite(const float* input, size_t i, int h, int w) {
+  const size_t x = i % w, y = i / w % h, c = i / (size_t(w) * h) % 3, n = i / (size_t(w) * h * 3);
   throw RunError("input contains a non-finite value (" + std::to_string(input[i]) +
-                 ") at flat index " + std::to_string(i));
+                 ") at flat index " + std::to_string(i) + " (n=" + std::to_string(n) + ", c=" +
+                 std::to_string(c) + ", y=" + std::to_string(y) + ", x=" + std::to_string(x) + ")");
 }
 }  // namespace
 
@@ -86,6 +89,22 @@ ArenaPlan HalideModel::plan_for(int batch) const {
   return plan_arena(req);
 }
 
+// Halide indexes every buffer with int32: batch x one image's largest tensor (plus the row
+// halo slack) must stay below 2^31 elements, or the strides would overflow.
+void HalideModel::check_batch_fits(int batch) const {
+  const int64_t limit = 2147483647 - 2 * int64_t(kRowHalo);
+  int64_t largest = int64_t(3) * plan_.input_h * plan_.input_w;
+  for (const KernelStep& s : steps_)
+    largest = std::max(largest, int64_t(s.spec.out_channels) * s.out_h * s.out_w);
+  if (int64_t(batch) * largest > limit)
+    throw RunError("batch " + std::to_string(batch) + " at " + std::to_string(plan_.input_h) + "x" +
+                   std::to_string(plan_.input_w) + " is too large: a tensor of " +
+                   std::to_string(largest) + " values per image would hold " +
+                   std::to_string(int64_t(batch) * largest) +
+                   " values, over the 2^31 a Halide buffer can index; use a batch of at most " +
+                   std::to_string(limit / largest));
+}
+
 size_t HalideModel::arena_bytes(int batch) const { return plan_for(batch).total_bytes; }
 
 std::unique_ptr<HalideModel::Arena> HalideModel::acquire_arena(int batch) const {
@@ -127,6 +146,7 @@ std::vector<float> HalideModel::run(const float* input, int batch) const {
 std::vector<float> HalideModel::run_profiled(const float* input, int batch,
                                              std::vector<double>* step_ms) const {
   if (batch < 1) throw RunError("batch must be >= 1, got " + std::to_string(batch));
+  check_batch_fits(batch);
   if (target_ != "host") return run_device(input, batch, step_ms);
   std::unique_ptr<Arena> arena = acquire_arena(batch);
   std::vector<float> logits(size_t(batch) * plan_.num_classes);
@@ -135,7 +155,7 @@ std::vector<float> HalideModel::run_profiled(const float* input, int batch,
     const size_t in_count = size_t(batch) * 3 * plan_.input_h * plan_.input_w;
     float* staged = arena->tensor(0);
     for (size_t i = 0; i < in_count; ++i) {
-      if (!std::isfinite(input[i])) throw_non_finite(input, i);
+      if (!std::isfinite(input[i])) throw_non_finite(input, i, plan_.input_h, plan_.input_w);
       staged[i] = input[i];
     }
     for (size_t si = 0; si < steps_.size(); ++si) {
@@ -161,7 +181,7 @@ std::vector<float> HalideModel::run_device(const float* input, int batch,
                                            std::vector<double>* step_ms) const {
   const size_t in_count = size_t(batch) * 3 * plan_.input_h * plan_.input_w;
   for (size_t i = 0; i < in_count; ++i)
-    if (!std::isfinite(input[i])) throw_non_finite(input, i);
+    if (!std::isfinite(input[i])) throw_non_finite(input, i, plan_.input_h, plan_.input_w);
   std::lock_guard<std::mutex> lock(device_mu_);
   DeviceRun* dev = nullptr;
   for (size_t i = 0; i < device_runs_.size(); ++i)

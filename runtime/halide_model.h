@@ -58,6 +58,7 @@ class HalideModel {
   std::unique_ptr<Arena> acquire_arena(int batch) const;
   void release_arena(std::unique_ptr<Arena> a) const;
   std::vector<size_t> tensor_bytes(int batch) const;
+  void check_batch_fits(int batch) const;  // RunError when a tensor outgrows int32 indexing
   ArenaPlan plan_for(int batch) const;
 
   std::vector<float> run_device(const float* input, int batch, std::vector<double>* step_ms) const;

@@ -1,5 +1,6 @@
 #include "runtime/kernel_call.h"
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -29,9 +30,12 @@ struct HBuf {
     buf.host = static_cast<uint8_t*>(const_cast<void*>(host));
     buf.type = type;
     buf.dimensions = int(extents.size());
-    int stride = 1, d = 0;
+    int64_t stride = 1;
+    int d = 0;
     for (int e : extents) {
-      dims[d++] = halide_dimension_t(0, e, stride);
+      // HalideModel::check_batch_fits keeps real tensors in range; this guards the rest.
+      if (stride > INT32_MAX) throw RunError("a buffer of this call exceeds 2^31 elements");
+      dims[d++] = halide_dimension_t(0, e, int32_t(stride));
       stride *= e;
     }
   }

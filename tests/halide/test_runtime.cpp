@@ -74,6 +74,55 @@ TEST(HalideModel, NaNInputIsAnErrorNamingTheIndex) {
     FAIL() << "expected RunError";
   } catch (const RunError& e) {
     EXPECT_NE(std::string(e.what()).find("1234"), std::string::npos) << e.what();
+    // 1234 = y 5, x 114 of channel 0 at 224x224.
+    EXPECT_NE(std::string(e.what()).find("(n=0, c=0, y=5, x=114)"), std::string::npos) << e.what();
+  }
+}
+
+// Numerically invalid weights ran silently before (1000 NaN logits, exit 0): they are
+// refused at load, naming the tensor.
+TEST(HalideModel, NonFiniteWeightIsAnErrorNamingTheKey) {
+  const ModelPlan plan = plan_model(model_config("m0"));
+  for (float bad : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity()}) {
+    TensorMap w = random_weights(plan, 1);
+    w.at("features.2.layers.0.conv.0.weight").f32_data()[3] = bad;
+    try {
+      HalideModel m(plan, w, "w.safetensors");
+      FAIL() << "expected FormatError";
+    } catch (const FormatError& e) {
+      const std::string msg = e.what();
+      EXPECT_NE(msg.find("w.safetensors"), std::string::npos) << msg;
+      EXPECT_NE(msg.find("features.2.layers.0.conv.0.weight"), std::string::npos) << msg;
+      EXPECT_NE(msg.find("non-finite"), std::string::npos) << msg;
+    }
+  }
+}
+
+TEST(HalideModel, NegativeRunningVarianceIsAnErrorNamingTheKey) {
+  const ModelPlan plan = plan_model(model_config("m0"));
+  TensorMap w = random_weights(plan, 1);
+  w.at("features.1.layers.0.conv.3.running_var").f32_data()[0] = -0.5f;
+  try {
+    HalideModel m(plan, w, "w.safetensors");
+    FAIL() << "expected FormatError";
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("features.1.layers.0.conv.3.running_var"), std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("negative"), std::string::npos) << e.what();
+  }
+}
+
+// A batch whose tensors outgrow Halide's int32 indexing is refused before anything is
+// allocated or any stride computed (65536 x 3 x 224 x 224 values overflow int32).
+TEST(HalideModel, BatchBeyondInt32IndexingIsAnError) {
+  HalideModel m = make_model("m0");
+  const float dummy = 0.f;  // never read: the check comes first
+  try {
+    m.run(&dummy, 65536);
+    FAIL() << "expected RunError";
+  } catch (const RunError& e) {
+    EXPECT_NE(std::string(e.what()).find("batch 65536"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("at most"), std::string::npos) << e.what();
   }
 }
 

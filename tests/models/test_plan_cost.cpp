@@ -78,6 +78,25 @@ TEST(Plan, RejectsNonPositiveInput) {
   EXPECT_THROW(model_config("m9"), std::invalid_argument);
 }
 
+// Found by UBSan: `micronet info m0 --height 2147483647` overflowed conv_out's int arithmetic
+// and printed a nonsense plan. Sizes past what the plan (and Halide's int32 indexing) can
+// hold are refused, naming the size, before any arithmetic.
+TEST(Plan, RejectsSizesThePlanCannotHold) {
+  const ModelConfig& cfg = model_config("m0");
+  for (int side : {2147483647, 1 << 30, kMaxInputSide + 1}) {
+    try {
+      plan_model(cfg, side, 224);
+      ADD_FAILURE() << "no error for height " << side;
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find(std::to_string(side)), std::string::npos) << e.what();
+    }
+    EXPECT_THROW(plan_model(cfg, 224, side), std::invalid_argument);
+  }
+  // The largest side still plans (a batch too big for it is the runtime's error).
+  const ModelPlan tall = plan_model(cfg, kMaxInputSide, 32);
+  EXPECT_EQ(tall.blocks.back().out_h, 1);
+}
+
 // Stride-2 3x3/5x5 convs with padding k/2 never shrink below one pixel.
 TEST(Plan, TinyInputShrinksToOnePixel) {
   const ModelPlan plan = plan_model(model_config("m2"), 1, 1);
