@@ -4,7 +4,6 @@
 #include <cstring>
 #include <filesystem>
 
-#include "runtime/preprocess.h"
 
 namespace micronet::bindings {
 
@@ -133,12 +132,8 @@ py::object logits_object(std::vector<float>&& logits, int rows, int cols, bool t
   return py::module_::import("torch").attr("from_numpy")(out);
 }
 
-std::vector<float> preprocess_image(py::handle image) {
-  if (is_path_like(image)) {
-    const std::string path = existing_file(image, "image file");
-    py::gil_scoped_release nogil;
-    return preprocess_image_file(path);
-  }
+ImageArray uint8_image(py::handle image, bool grey_ok) {
+  const char* want = grey_ok ? "an H x W (grey) or H x W x 3 (RGB) uint8 image" : "an H x W x 3 uint8 RGB image";
   py::array a;
   bool copied = false;
   if (is_torch_tensor(image)) {
@@ -146,17 +141,19 @@ std::vector<float> preprocess_image(py::handle image) {
   } else if (py::isinstance<py::array>(image)) {
     a = py::reinterpret_borrow<py::array>(image);
   } else {
-    throw py::type_error("expected an image path or an H x W x 3 uint8 RGB numpy.ndarray, got " +
+    throw py::type_error(std::string("expected an image path or ") + want + " numpy.ndarray, got " +
                          py::str(py::type::handle_of(image).attr("__name__")).cast<std::string>());
   }
   if (!a.dtype().equal(py::dtype::of<uint8_t>()))
-    throw py::value_error("expected an H x W x 3 uint8 RGB image, got dtype " + dtype_str(a) +
+    throw py::value_error(std::string("expected ") + want + ", got dtype " + dtype_str(a) +
                           " (convert 0..255 data with img.astype(numpy.uint8))");
-  if (a.ndim() != 3 || a.shape(2) != 3)
-    throw py::value_error("expected an H x W x 3 uint8 RGB image, got shape " + shape_str(a) +
+  const bool rgb = a.ndim() == 3 && a.shape(2) == 3;
+  const bool grey = grey_ok && (a.ndim() == 2 || (a.ndim() == 3 && a.shape(2) == 1));
+  if (!rgb && !grey)
+    throw py::value_error(std::string("expected ") + want + ", got shape " + shape_str(a) +
                           (a.ndim() == 3 && a.shape(2) == 4 ? " (drop the alpha channel: img[..., :3])"
-                           : a.ndim() == 2          ? " (grayscale? stack it: numpy.dstack([img] * 3))"
-                                                    : ""));
+                           : a.ndim() == 2 && !grey_ok     ? " (grayscale? stack it: numpy.dstack([img] * 3))"
+                                                           : ""));
   if (a.shape(0) < 1 || a.shape(1) < 1) throw py::value_error("empty image: shape " + shape_str(a));
   if (a.shape(0) > INT32_MAX || a.shape(1) > INT32_MAX)
     throw py::value_error("image too large: shape " + shape_str(a));
@@ -165,10 +162,12 @@ std::vector<float> preprocess_image(py::handle image) {
     if (!c) throw py::error_already_set();
     a = c;
   }
-  const uint8_t* data = static_cast<const uint8_t*>(a.data());
-  const int h = int(a.shape(0)), w = int(a.shape(1));
-  py::gil_scoped_release nogil;
-  return preprocess_rgb(data, h, w);
+  ImageArray out;
+  out.array = a;
+  out.height = int(a.shape(0));
+  out.width = int(a.shape(1));
+  out.channels = rgb ? 3 : 1;
+  return out;
 }
 
 }  // namespace micronet::bindings

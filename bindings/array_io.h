@@ -1,7 +1,7 @@
 // Python-side argument handling of micronet_halide: paths (str / bytes / os.PathLike,
 // checked before any C++ reads them), float32 NCHW inputs from numpy or torch (zero-copy
-// when they are C-contiguous native float32), uint8 HWC images, and logits back to the
-// kind of object the caller passed.
+// when they are C-contiguous native float32), uint8 images, and logits back to the kind of
+// object the caller passed.
 #pragma once
 
 #include <pybind11/numpy.h>
@@ -39,8 +39,16 @@ FloatInput nchw_float32(py::handle x);
 // N x C logits as a numpy array (owning `logits`, no copy), or a torch.Tensor sharing it.
 py::object logits_object(std::vector<float>&& logits, int rows, int cols, bool torch);
 
-// The CLI's preprocessing (runtime/preprocess.h) of a path or an H x W x 3 uint8 RGB array
-// (numpy or CPU torch): 3 x 224 x 224 float32, CHW. Runs without the GIL.
-std::vector<float> preprocess_image(py::handle image);
+// A uint8 image from numpy or a CPU torch tensor, C-contiguous (copied when it was not).
+struct ImageArray {
+  py::array array;
+  int height = 0, width = 0, channels = 0;  // channels: 1 (grey) or 3 (RGB)
+  const uint8_t* data() const { return static_cast<const uint8_t*>(array.data()); }
+};
+
+// image: H x W x 3 uint8 RGB, or with grey_ok also H x W / H x W x 1 grey. ValueError for
+// another dtype, shape or an empty image (with a hint for RGBA / grey), TypeError for an
+// object that is no array.
+ImageArray uint8_image(py::handle image, bool grey_ok);
 
 }  // namespace micronet::bindings

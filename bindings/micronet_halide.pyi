@@ -1,11 +1,15 @@
 """MicroNet (M0..M3) compiled ahead of time with Halide, for the host CPU.
 
+    model = load("micronet_m0_fashion64.safetensors")  # arch, classes, input size and
+                                                         # preprocessing from the file
+    model.classify("ankle_boot.png")[0]  # Prediction(class_index=9, name='Ankle boot', ...)
+
 Errors: FileNotFoundError for missing files; ValueError for wrong shapes, dtypes, ranks,
 channel counts, unknown archs or targets; RuntimeError for bad file contents and run errors
 such as NaN/Inf input (FormatError and RunError are RuntimeError subclasses).
 """
 import os
-from typing import Any, Dict, List, Optional, Tuple, Union, overload
+from typing import Any, Dict, List, NamedTuple, Optional, Tuple, TypedDict, Union, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -26,6 +30,31 @@ class FormatError(RuntimeError):
 class RunError(RuntimeError):
     """A run that cannot proceed (e.g. NaN or Inf in the input, a kernel missing from the build)."""
 
+class Prediction(NamedTuple):
+    """One row of Model.classify(), as `micronet classify` prints it plus the probability."""
+    class_index: int
+    name: Optional[str]   # the weights file's class name; None when it names no classes
+    probability: float    # softmax over all classes
+    logit: float
+
+class Metadata(TypedDict):
+    """Model.metadata: what the weights file says, with defaults filled in."""
+    arch: str
+    num_classes: int
+    input_size: Tuple[int, int]   # (H, W); (224, 224) when the file names none
+    class_names: List[str]        # [] when the file names none
+    preprocess: str               # 'grey3' (greyscale, 3 channels) or 'imagenet' (RGB)
+    resize: str                   # in words, e.g. 'bilinear, whole image to 64x64, ...'
+    mean: List[float]             # per input channel, on values scaled to [0, 1]
+    std: List[float]
+    extra: Dict[str, str]         # every other metadata key (dataset, test_accuracy, ...)
+
+class TargetInfo(TypedDict):
+    compiled: bool   # this build has kernels for it: load(target=...) accepts it
+    runnable: bool   # and a device answers on this machine
+    kernels: int
+    reason: str      # why not runnable ('' when it is)
+
 class Model:
     """A loaded MicroNet. Create with load(). Thread-safe; the GIL is released while it runs."""
 
@@ -39,20 +68,33 @@ class Model:
         C-contiguous native float32 input is read in place (no copy); other layouts are copied.
         Any H, W the network can take: a model per input size is planned and cached.
         """
-    def classify(self, image: Union[_Path, npt.NDArray[np.uint8]], topk: int = 5) -> List[Tuple[int, float]]:
-        """Top-k (class_index, logit) of one image (a path or an H x W x 3 uint8 RGB array), best first."""
-    def benchmark(self, batch: int = 1, iters: int = 100, warmup: int = 5, height: int = 224,
-                  width: int = 224) -> Dict[str, Any]:
-        """{'median_ms', 'min_ms', 'max_ms', 'images_per_s', 'batch', 'threads', 'iters', 'input', 'arch'}."""
-    def arena_bytes(self, batch: int = 1, height: int = 224, width: int = 224) -> int:
-        """Activation memory of one run."""
+    def classify(self, image: Union[_Path, npt.NDArray[np.uint8], "_Tensor"],
+                 topk: int = 5) -> List[Prediction]:
+        """Top-k of one image, best first: the classes and logits `micronet classify` prints.
+
+        image: a path, or a uint8 H x W x 3 RGB array (a 'grey3' model also takes H x W grey).
+        Preprocessed as metadata['preprocess'] says, exactly as the CLI does.
+        """
+    def preprocess(self, image: Union[_Path, npt.NDArray[np.uint8], "_Tensor"]) -> npt.NDArray[np.float32]:
+        """classify()'s input: float32 1 x 3 x H x W, (H, W) = input_size."""
+    def benchmark(self, batch: int = 1, iters: int = 100, warmup: int = 5,
+                  height: Optional[int] = None, width: Optional[int] = None) -> Dict[str, Any]:
+        """{'median_ms', 'min_ms', 'max_ms', 'images_per_s', 'batch', 'threads', 'iters', 'input', 'arch'}.
+        height/width default to input_size."""
+    def arena_bytes(self, batch: int = 1, height: Optional[int] = None, width: Optional[int] = None) -> int:
+        """Activation memory of one run (height/width default to input_size)."""
     @property
     def arch(self) -> str: ...
     @property
     def num_classes(self) -> int: ...
     @property
     def input_size(self) -> Tuple[int, int]:
-        """(224, 224): the size the network was designed for and classify() feeds."""
+        """(H, W) from the weights file's metadata ((224, 224) when it names none): what classify() feeds."""
+    @property
+    def class_names(self) -> List[str]:
+        """The weights file's class names ([] when it names none)."""
+    @property
+    def metadata(self) -> Metadata: ...
     @property
     def threads(self) -> int: ...
     @property
@@ -62,7 +104,7 @@ class Model:
         """Where the weights came from."""
     @property
     def cached_sizes(self) -> List[Tuple[int, int]]:
-        """Input sizes (H, W) with a planned model, (224, 224) first."""
+        """Input sizes (H, W) with a planned model, input_size first."""
     @property
     def last_input_was_copied(self) -> bool:
         """Whether the last __call__ copied its input."""
@@ -70,11 +112,14 @@ class Model:
     def last_input_address(self) -> int:
         """Address of the buffer the last __call__ read."""
 
-def load(arch: str, weights: Optional[_Path] = None, threads: int = 1, target: str = "host", *,
-         num_classes: Optional[int] = None, seed: int = 2021) -> Model:
-    """MicroNet-`arch` with weights from a safetensors file or a .pth checkpoint (None: random
-    weights, with a UserWarning). target: 'host' or a GPU API listed by targets() ('opencl', 'cuda';
-    RuntimeError when no usable device)."""
+def load(arch: Union[str, _Path, None] = None, weights: Optional[_Path] = None, threads: int = 1,
+         target: str = "host", *, num_classes: Optional[int] = None, seed: int = 2021) -> Model:
+    """A MicroNet with weights from a safetensors file or a .pth checkpoint (None: random
+    weights of `arch`, with a UserWarning). arch is optional when the safetensors metadata names
+    it (it also gives classes, class names, input size, preprocessing); a path as the only
+    argument is the weights. ValueError when arch differs from the file's metadata or neither
+    names one. target: 'host' or a GPU API that targets() lists as compiled (RuntimeError when
+    no usable device)."""
 
 def convert(arch: str, checkpoint: _Path, out: _Path, *, num_classes: Optional[int] = None) -> None:
     """.pth checkpoint -> safetensors (tensors unchanged, metadata arch/format/num_classes/source)."""
@@ -83,11 +128,14 @@ def info(arch: str, height: int = 224, width: int = 224, *,
          num_classes: Optional[int] = None) -> Dict[str, Any]:
     """{'arch', 'input', 'num_classes', 'params', 'madds', 'layers': [per-op dicts]}."""
 
-def preprocess(image: Union[_Path, npt.NDArray[np.uint8]]) -> npt.NDArray[np.float32]:
-    """classify()'s preprocessing: -> float32 1 x 3 x 224 x 224."""
+def preprocess(image: Union[_Path, npt.NDArray[np.uint8], "_Tensor"]) -> npt.NDArray[np.float32]:
+    """ImageNet preprocessing (shorter side 256, centre crop 224, ImageNet mean/std) -> float32
+    1 x 3 x 224 x 224: what a model without preprocessing metadata gets. Model.preprocess()
+    follows a model's weights file."""
 
 def archs() -> List[str]:
     """Architectures load() accepts."""
 
-def targets() -> List[str]:
-    """Targets load() accepts in this build."""
+def targets() -> Dict[str, TargetInfo]:
+    """'host', 'opencl', 'cuda' -> whether compiled into this build (load() accepts it) and
+    whether runnable here (a tiny device allocation succeeds, as `micronet targets` checks)."""

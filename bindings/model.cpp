@@ -24,21 +24,25 @@ void apply_num_threads(int threads) {
 
 int current_num_threads() { return g_threads.load(); }
 
-Model::Model(std::string arch, TensorMap weights, std::string source, int num_classes, int threads,
+Model::Model(TensorMap weights, std::string source, ModelMetadata meta, int threads,
              std::string target)
-    : arch_(std::move(arch)),
-      weights_(std::move(weights)),
+    : weights_(std::move(weights)),
       source_(std::move(source)),
-      num_classes_(num_classes),
+      meta_(std::move(meta)),
       threads_(threads),
       target_(std::move(target)) {
-  const ModelPlan plan = plan_model(model_config(arch_), kDefaultSize, kDefaultSize, num_classes_);
-  num_classes_ = plan.num_classes;
+  if (meta_.input_h <= 0 || meta_.input_w <= 0) meta_.input_h = meta_.input_w = kDefaultSize;
+  const ModelPlan plan = plan_model(model_config(meta_.arch), meta_.input_h, meta_.input_w, meta_.num_classes);
+  meta_.num_classes = plan.num_classes;
   default_ = std::make_shared<const HalideModel>(plan, weights_, source_, target_);
+  // After the weights' check, which names the tensor when the head has another width.
+  if (!meta_.class_names.empty() && int(meta_.class_names.size()) != meta_.num_classes)
+    throw FormatError(source_ + ": " + std::to_string(meta_.class_names.size()) +
+                      " class names for a model of " + std::to_string(meta_.num_classes) + " classes");
 }
 
 std::shared_ptr<const HalideModel> Model::model_for(int h, int w) {
-  if (h == kDefaultSize && w == kDefaultSize) return default_;
+  if (h == meta_.input_h && w == meta_.input_w) return default_;
   std::lock_guard<std::mutex> lock(mu_);
   const std::pair<int, int> key{h, w};
   for (auto it = extra_.begin(); it != extra_.end(); ++it)
@@ -47,7 +51,7 @@ std::shared_ptr<const HalideModel> Model::model_for(int h, int w) {
       return extra_.front().second;
     }
   // plan_model throws std::invalid_argument for sizes the network cannot take.
-  const ModelPlan plan = plan_model(model_config(arch_), h, w, num_classes_);
+  const ModelPlan plan = plan_model(model_config(meta_.arch), h, w, meta_.num_classes);
   auto m = std::make_shared<const HalideModel>(plan, weights_, source_, target_);
   extra_.emplace_front(key, m);
   if (extra_.size() > kMaxExtraSizes) extra_.pop_back();  // callers still running keep theirs
@@ -56,7 +60,7 @@ std::shared_ptr<const HalideModel> Model::model_for(int h, int w) {
 
 std::vector<std::pair<int, int>> Model::cached_sizes() const {
   std::lock_guard<std::mutex> lock(mu_);
-  std::vector<std::pair<int, int>> out{{kDefaultSize, kDefaultSize}};
+  std::vector<std::pair<int, int>> out{{meta_.input_h, meta_.input_w}};
   for (const auto& e : extra_) out.push_back(e.first);
   return out;
 }

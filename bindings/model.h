@@ -1,7 +1,8 @@
-// The C++ side of micronet_halide.Model (no Python here): one set of weights, and the
-// HalideModel compiled for each input size it has been called with (the AOT kernels take
-// any spatial size, but the plan, arena and step shapes are per size), kept in a small
-// cache. Thread-safe: any number of threads may call run() at once.
+// The C++ side of micronet_halide.Model (no Python here): one set of weights, what its file's
+// metadata says about the model (models/model_metadata.h: arch, classes, input size, class
+// names, preprocessing), and the HalideModel compiled for each input size it has been called
+// with (the AOT kernels take any spatial size, but the plan, arena and step shapes are per
+// size), kept in a small cache. Thread-safe: any number of threads may call run() at once.
 #pragma once
 
 #include <atomic>
@@ -13,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "models/model_metadata.h"
 #include "runtime/halide_model.h"
 #include "runtime/tensor.h"
 
@@ -30,13 +32,15 @@ struct BenchResult {
 
 class Model {
  public:
-  static constexpr int kDefaultSize = 224;
-  // Sizes other than 224x224 kept at once (least recently used dropped first).
+  static constexpr int kDefaultSize = 224;  // the input size when the metadata names none
+  // Sizes other than input_size() kept at once (least recently used dropped first).
   static constexpr size_t kMaxExtraSizes = 4;
 
-  // Builds (and so validates) the 224x224 model at once: bad weights fail here.
+  // meta: arch required; num_classes -1 = the config's; input size 0 = 224 x 224. Builds
+  // (and so validates) the model at its input size at once: bad weights fail here, as do
+  // class names whose count differs from the classes (FormatError naming `source`).
   // target: "host" or a GPU API the build compiled (runtime/device_targets.h).
-  Model(std::string arch, TensorMap weights, std::string source, int num_classes, int threads,
+  Model(TensorMap weights, std::string source, ModelMetadata meta, int threads,
         std::string target = "host");
 
   // input: batch x 3 x h x w float32, C order. Returns batch x num_classes logits.
@@ -47,9 +51,13 @@ class Model {
   std::shared_ptr<const HalideModel> model_for(int h, int w);
   std::vector<std::pair<int, int>> cached_sizes() const;
 
-  const std::string& arch() const { return arch_; }
+  const std::string& arch() const { return meta_.arch; }
   const std::string& source() const { return source_; }
-  int num_classes() const { return num_classes_; }
+  int num_classes() const { return meta_.num_classes; }
+  int input_h() const { return meta_.input_h; }
+  int input_w() const { return meta_.input_w; }
+  // The file's metadata with arch, num_classes and input size filled in.
+  const ModelMetadata& metadata() const { return meta_; }
   int threads() const { return threads_; }
   const std::string& target() const { return target_; }
 
@@ -58,10 +66,9 @@ class Model {
   std::atomic<uintptr_t> last_input_address{0};
 
  private:
-  std::string arch_;
   TensorMap weights_;
   std::string source_;
-  int num_classes_;
+  ModelMetadata meta_;
   int threads_;
   std::string target_;
   std::shared_ptr<const HalideModel> default_;

@@ -1,8 +1,9 @@
 // micronet_halide: the Python module of the MicroNet Halide runtime.
 //
-//   m = micronet_halide.load("m0", "m0.safetensors", threads=2)
+//   m = micronet_halide.load("m0_fashion64.safetensors")   # arch etc. from the file's metadata
+//   m = micronet_halide.load("m0", "m0.pth", threads=2)     # or named
 //   logits = m(x)                       # float32 N x 3 x H x W numpy / torch -> N x classes
-//   m.classify("photo.jpg", topk=5)     # [(class, logit), ...]
+//   m.classify("photo.jpg", topk=5)     # [Prediction(class_index, name, probability, logit), ...]
 //   m.benchmark(batch=1, iters=100)     # {"median_ms": ..., ...}
 //
 // Errors: FileNotFoundError (missing file), ValueError (bad shape / dtype / rank / channel
@@ -13,12 +14,17 @@
 #include <pybind11/stl.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
-#include <fstream>
+#include <filesystem>
 #include <numeric>
+#include <optional>
 
 #include "bindings/array_io.h"
+#include "bindings/describe.h"
+#include "bindings/image_input.h"
 #include "bindings/model.h"
+#include "bindings/weights_file.h"
 #include "models/checkpoint/checkpoint_import.h"
 #include "runtime/device_targets.h"
 #include "models/config.h"
@@ -66,53 +72,62 @@ int classes_arg(const py::object& num_classes) {
   return n;
 }
 
-// A PyTorch zip checkpoint (by content or by name), else safetensors.
-bool is_torch_checkpoint(const std::string& path) {
-  auto ends_with = [&](const char* s) {
-    const std::string suf(s);
-    return path.size() >= suf.size() && path.compare(path.size() - suf.size(), suf.size(), suf) == 0;
-  };
-  if (ends_with(".pth") || ends_with(".pt") || ends_with(".tar")) return true;
-  char magic[4] = {0, 0, 0, 0};
-  std::ifstream f(path, std::ios::binary);
-  f.read(magic, 4);
-  return f.gcount() == 4 && magic[0] == 'P' && magic[1] == 'K' && magic[2] == 3 && magic[3] == 4;
+bool ends_with(const std::string& s, const char* suffix) {
+  const std::string suf(suffix);
+  return s.size() >= suf.size() && s.compare(s.size() - suf.size(), suf.size(), suf) == 0;
 }
 
-std::shared_ptr<Model> load(const std::string& arch, const py::object& weights, int threads,
+// load("x.safetensors") / load(pathlib.Path(...)): a first argument that is no arch name but
+// plainly a file is the weights. An arch name wins even where a file of that name exists, so
+// load("m0") keeps its meaning; "m9" stays an unknown arch (ValueError), not a missing file.
+bool names_weights_file(py::handle arg) {
+  if (!py::isinstance<py::str>(arg)) return is_path_like(arg);  // bytes, os.PathLike
+  const std::string s = arg.cast<std::string>();
+  const auto& known = known_archs();
+  if (std::find(known.begin(), known.end(), s) != known.end()) return false;
+  std::error_code ec;
+  return s.find('/') != std::string::npos || ends_with(s, ".safetensors") || ends_with(s, ".pth") ||
+         ends_with(s, ".pt") || ends_with(s, ".tar") || std::filesystem::exists(s, ec);
+}
+
+std::shared_ptr<Model> load(const py::object& arch_arg, const py::object& weights_arg, int threads,
                             const std::string& target, const py::object& num_classes, uint64_t seed) {
-  const ModelConfig& cfg = config_of(arch);
+  py::object weights = weights_arg;
+  std::string arch;  // "" = take the file's
+  if (!arch_arg.is_none()) {
+    if (weights.is_none() && names_weights_file(arch_arg)) {
+      weights = arch_arg;
+    } else if (!py::isinstance<py::str>(arch_arg)) {
+      throw py::type_error("arch must be a str ('m0'..'m3'), got " +
+                           py::str(py::type::handle_of(arch_arg).attr("__name__")).cast<std::string>());
+    } else {
+      arch = arch_arg.cast<std::string>();
+      config_of(arch);
+    }
+  }
   check_target(target);
   if (threads < 1) throw py::value_error("threads must be >= 1, got " + std::to_string(threads));
-  int classes = classes_arg(num_classes);
+  const int classes = classes_arg(num_classes);
   if (weights.is_none()) {
+    if (arch.empty())
+      throw py::value_error("micronet_halide.load() needs an arch ('m0'..'m3') or a weights file");
     const std::string msg = "micronet_halide.load('" + arch + "'): no weights given, using RANDOM "
                             "weights (seed " + std::to_string(seed) + "); outputs are meaningless";
     if (PyErr_WarnEx(PyExc_UserWarning, msg.c_str(), 1) != 0) throw py::error_already_set();
     py::gil_scoped_release nogil;
-    const ModelPlan plan = plan_model(cfg, Model::kDefaultSize, Model::kDefaultSize, classes);
-    return std::make_shared<Model>(arch, random_weights(plan, seed),
-                                   "random weights (seed " + std::to_string(seed) + ")", classes, threads, target);
+    const ModelPlan plan = plan_model(config_of(arch), Model::kDefaultSize, Model::kDefaultSize, classes);
+    return std::make_shared<Model>(random_weights(plan, seed),
+                                   "random weights (seed " + std::to_string(seed) + ")",
+                                   imagenet_metadata(arch, plan.num_classes), threads, target);
   }
   const std::string path = existing_file(weights, "weights file");
   py::gil_scoped_release nogil;
-  TensorMap w;
-  if (is_torch_checkpoint(path)) {
-    w = load_torch_checkpoint(path);
-  } else {
-    std::map<std::string, std::string> meta;
-    w = read_safetensors(path, &meta);
-    auto it = meta.find("num_classes");
-    if (classes < 0 && it != meta.end()) {
-      try {
-        classes = std::stoi(it->second);
-      } catch (const std::exception&) {
-        throw FormatError(path + ": metadata num_classes is not a number: '" + it->second + "'");
-      }
-    }
-  }
-  return std::make_shared<Model>(arch, std::move(w), path + " (as MicroNet-" + arch + ")", classes,
-                                 threads, target);
+  WeightsFile file = read_weights_file(path);
+  ModelMetadata meta = std::move(file.meta);
+  meta.arch = resolve_arch(arch, meta, path);
+  if (classes > 0) meta.num_classes = classes;
+  const std::string source = path + " (as MicroNet-" + meta.arch + ")";
+  return std::make_shared<Model>(std::move(file.tensors), source, std::move(meta), threads, target);
 }
 
 void convert(const std::string& arch, const py::object& checkpoint, const py::object& out,
@@ -168,25 +183,49 @@ py::object call(Model& m, py::handle x) {
   return logits_object(std::move(logits), in.batch, m.num_classes(), in.torch);
 }
 
+// 1 x 3 x h x w float32 numpy array owning `x`.
+py::array_t<float> input_batch(std::vector<float>&& x, int h, int w) {
+  auto* owned = new std::vector<float>(std::move(x));
+  py::capsule owner(owned, [](void* p) { delete static_cast<std::vector<float>*>(p); });
+  return py::array_t<float>({py::ssize_t(1), py::ssize_t(3), py::ssize_t(h), py::ssize_t(w)},
+                            owned->data(), owner);
+}
+
+// Top-k of one image, best first, as Prediction(class_index, name, probability, logit):
+// the classes and logits `micronet classify` prints, with the name from the weights file's
+// class names (None when it has none) and the softmax over all classes.
 py::list classify(Model& m, py::handle image, int topk) {
   if (topk < 1) throw py::value_error("topk must be >= 1, got " + std::to_string(topk));
-  const std::vector<float> x = preprocess_image(image);
+  const std::vector<float> x = preprocess_image(image, m.metadata());
   std::vector<float> logits;
   {
     py::gil_scoped_release nogil;
-    logits = m.run(x.data(), 1, Model::kDefaultSize, Model::kDefaultSize);
+    logits = m.run(x.data(), 1, m.input_h(), m.input_w());
   }
-  const int k = std::min(topk, m.num_classes());
-  std::vector<int> idx(m.num_classes());
+  const int n = m.num_classes();
+  const int k = std::min(topk, n);
+  std::vector<int> idx(n);
   std::iota(idx.begin(), idx.end(), 0);
   std::partial_sort(idx.begin(), idx.begin() + k, idx.end(),
                     [&](int p, int q) { return logits[p] > logits[q] || (logits[p] == logits[q] && p < q); });
+  // Softmax in double, shifted by the largest logit so exp() cannot overflow.
+  const double top = logits[idx[0]];
+  double sum = 0;
+  for (float l : logits) sum += std::exp(double(l) - top);
+  const std::vector<std::string>& names = m.metadata().class_names;
+  py::object prediction = py::module_::import("micronet_halide").attr("Prediction");
   py::list out;
-  for (int i = 0; i < k; ++i) out.append(py::make_tuple(idx[i], logits[idx[i]]));
+  for (int i = 0; i < k; ++i) {
+    const int c = idx[i];
+    py::object name = names.empty() ? py::object(py::none()) : py::object(py::str(names[c]));
+    out.append(prediction(c, name, std::exp(double(logits[c]) - top) / sum, logits[c]));
+  }
   return out;
 }
 
-py::dict benchmark(Model& m, int batch, int iters, int warmup, int height, int width) {
+py::dict benchmark(Model& m, int batch, int iters, int warmup, std::optional<int> h,
+                   std::optional<int> w) {
+  const int height = h.value_or(m.input_h()), width = w.value_or(m.input_w());
   if (batch < 1 || iters < 1 || warmup < 0)
     throw py::value_error("benchmark needs batch >= 1, iters >= 1, warmup >= 0; got batch " +
                           std::to_string(batch) + ", iters " + std::to_string(iters) + ", warmup " +
@@ -220,9 +259,11 @@ PYBIND11_MODULE(micronet_halide, m) {
   m.doc() =
       "MicroNet (M0..M3) compiled ahead of time with Halide, for the host CPU.\n\n"
       "    import micronet_halide as mh\n"
-      "    model = mh.load('m0', 'm0.safetensors', threads=2)   # or a .pth checkpoint\n"
+      "    model = mh.load('m0_fashion64.safetensors')   # arch, classes, input size,\n"
+      "                                                  # preprocessing from its metadata\n"
+      "    model = mh.load('m0', 'm0.pth', threads=2)     # or named, for files without it\n"
       "    logits = model(x)            # float32 N x 3 x H x W numpy array or CPU torch tensor\n"
-      "    model.classify('photo.jpg')  # [(class_index, logit), ...] (top 5)\n"
+      "    model.classify('photo.jpg')  # [Prediction(class_index, name, probability, logit)] (top 5)\n"
       "    model.benchmark(batch=1)     # {'median_ms': ..., 'images_per_s': ..., ...}\n\n"
       "Errors: FileNotFoundError for missing files; ValueError for wrong shapes, dtypes,\n"
       "ranks, channel counts, unknown archs or targets; RuntimeError for bad file contents\n"
@@ -232,6 +273,15 @@ PYBIND11_MODULE(micronet_halide, m) {
   // Later registrations win: both are RuntimeError subclasses.
   py::register_exception<micronet::FormatError>(m, "FormatError", PyExc_RuntimeError);
   py::register_exception<micronet::RunError>(m, "RunError", PyExc_RuntimeError);
+
+  // classify()'s rows: plain tuples (unpack them) with named fields.
+  py::object prediction = py::module_::import("collections").attr("namedtuple")(
+      "Prediction", py::make_tuple("class_index", "name", "probability", "logit"));
+  prediction.attr("__module__") = "micronet_halide";
+  prediction.attr("__doc__") =
+      "One row of Model.classify(): class_index (int), name (str, or None when the weights\n"
+      "file names no classes), probability (float, softmax over all classes), logit (float).";
+  m.attr("Prediction") = prediction;
 
   py::class_<Model, std::shared_ptr<Model>>(m, "Model",
       "A loaded MicroNet. Create with micronet_halide.load(). Calls from several Python\n"
@@ -246,28 +296,52 @@ PYBIND11_MODULE(micronet_halide, m) {
            "torch.Tensor). ValueError for a wrong dtype/rank/channel count/size, TypeError\n"
            "for other objects, RuntimeError (RunError) for NaN or Inf in x.")
       .def("classify", &b::classify, py::arg("image"), py::arg("topk") = 5,
-           "Top-k classes of one image: [(class_index, logit), ...], best first.\n\n"
-           "image: a path (str or os.PathLike) of a file OpenCV decodes, or an H x W x 3 uint8\n"
-           "RGB numpy.ndarray. Preprocessed as `micronet classify` does (shorter side to 256,\n"
-           "bilinear; centre crop 224; ImageNet mean/std).")
+           "Top-k classes of one image, best first: [Prediction(class_index, name,\n"
+           "probability, logit), ...] (namedtuples; name None when the weights file names no\n"
+           "classes; probability: softmax over all classes). The classes and logits are those\n"
+           "`micronet classify --weights W IMAGE` prints.\n\n"
+           "image: a path (str or os.PathLike) of a file OpenCV decodes, or a uint8\n"
+           "numpy.ndarray / CPU torch.Tensor: H x W x 3 RGB (a greyscale model also takes\n"
+           "H x W grey). Preprocessed as the weights file's metadata says (see metadata),\n"
+           "exactly as `micronet classify` does.")
+      .def("preprocess",
+           [](Model& self, py::handle image) {
+             return b::input_batch(b::preprocess_image(image, self.metadata()), self.input_h(),
+                                   self.input_w());
+           },
+           py::arg("image"),
+           "classify()'s input for an image: float32 1 x 3 x H x W, (H, W) = input_size.")
       .def("benchmark", &b::benchmark, py::arg("batch") = 1, py::arg("iters") = 100,
-           py::arg("warmup") = 5, py::arg("height") = 224, py::arg("width") = 224,
+           py::arg("warmup") = 5, py::arg("height") = py::none(), py::arg("width") = py::none(),
            "Times `iters` runs (after `warmup` untimed ones) on N(0, 1) input, like\n"
-           "`micronet bench`. Returns {'median_ms', 'min_ms', 'max_ms', 'images_per_s',\n"
-           "'batch', 'threads', 'iters', 'input', 'arch'} (wall-clock ms per call).")
+           "`micronet bench`, at height x width (default: input_size). Returns {'median_ms',\n"
+           "'min_ms', 'max_ms', 'images_per_s', 'batch', 'threads', 'iters', 'input', 'arch'}\n"
+           "(wall-clock ms per call).")
       .def("arena_bytes",
-           [](Model& self, int batch, int height, int width) {
+           [](Model& self, int batch, std::optional<int> height, std::optional<int> width) {
              if (batch < 1) throw py::value_error("batch must be >= 1");
              py::gil_scoped_release nogil;
-             return self.model_for(height, width)->arena_bytes(batch);
+             return self.model_for(height.value_or(self.input_h()), width.value_or(self.input_w()))
+                 ->arena_bytes(batch);
            },
-           py::arg("batch") = 1, py::arg("height") = 224, py::arg("width") = 224,
-           "Bytes of activation memory one run of `batch` images of height x width needs.")
+           py::arg("batch") = 1, py::arg("height") = py::none(), py::arg("width") = py::none(),
+           "Bytes of activation memory one run of `batch` images of height x width (default:\n"
+           "input_size) needs.")
       .def_property_readonly("arch", &Model::arch, "'m0'..'m3'.")
       .def_property_readonly("num_classes", &Model::num_classes, "Width of the logits.")
       .def_property_readonly("input_size",
-                             [](const Model&) { return py::make_tuple(Model::kDefaultSize, Model::kDefaultSize); },
-                             "(H, W) the network was designed for and classify() feeds: (224, 224).")
+                             [](const Model& self) { return py::make_tuple(self.input_h(), self.input_w()); },
+                             "(H, W) the model was trained at and classify() feeds: the weights\n"
+                             "file's input_height/input_width, (224, 224) when it names none.")
+      .def_property_readonly("class_names",
+                             [](const Model& self) { return self.metadata().class_names; },
+                             "The weights file's class names, one per class ([] when it has none).")
+      .def_property_readonly("metadata",
+                             [](const Model& self) { return b::metadata_dict(self.metadata()); },
+                             "What the weights file says about the model, with defaults filled in:\n"
+                             "{'arch', 'num_classes', 'input_size', 'class_names', 'preprocess'\n"
+                             "('grey3' or 'imagenet'), 'resize' (words), 'mean', 'std' (3 floats\n"
+                             "each, per input channel, on [0, 1] values), 'extra' (other keys)}.")
       .def_property_readonly("target", &Model::target, "Where the model runs: 'host', 'opencl' or 'cuda'.")
       .def_property_readonly("threads", &Model::threads,
                              "Halide threads used while this model runs (Halide's pool is\n"
@@ -285,21 +359,27 @@ PYBIND11_MODULE(micronet_halide, m) {
                              "x.ctypes.data or tensor.data_ptr() to check zero-copy).")
       .def("__repr__", [](const Model& self) {
         return "<micronet_halide.Model MicroNet-" + self.arch() + ", " +
-               std::to_string(self.num_classes()) + " classes, threads=" +
+               std::to_string(self.num_classes()) + " classes, " + std::to_string(self.input_h()) +
+               "x" + std::to_string(self.input_w()) +
+               (self.metadata().grey() ? " grey3" : " imagenet") + ", threads=" +
                std::to_string(self.threads()) + ", weights: " + self.source() + ">";
       });
 
-  m.def("load", &b::load, py::arg("arch"), py::arg("weights") = py::none(), py::arg("threads") = 1,
-        py::arg("target") = "host", py::kw_only(), py::arg("num_classes") = py::none(),
-        py::arg("seed") = b::kDefaultSeed,
-        "Load MicroNet-`arch` ('m0'..'m3') for `target` ('host', or a GPU API of targets();\n"
-        "a GPU target without a usable device raises RuntimeError).\n\n"
-        "weights: path of a safetensors file (from convert() or `micronet convert`) or of a\n"
-        "PyTorch .pth checkpoint (read by the restricted importer: nothing in it runs).\n"
-        "None: random weights from `seed`, with a UserWarning.\n"
+  m.def("load", &b::load, py::arg("arch") = py::none(), py::arg("weights") = py::none(),
+        py::arg("threads") = 1, py::arg("target") = "host", py::kw_only(),
+        py::arg("num_classes") = py::none(), py::arg("seed") = b::kDefaultSeed,
+        "Load a MicroNet for `target` ('host', or a GPU API that targets() lists as compiled;\n"
+        "one without a usable device raises RuntimeError).\n\n"
+        "weights: path of a safetensors file (from convert(), `micronet convert` or\n"
+        "`micronet train`) or of a PyTorch .pth checkpoint (read by the restricted importer:\n"
+        "nothing in it runs). None: random weights from `seed`, with a UserWarning.\n"
+        "arch: 'm0'..'m3'; optional when the safetensors metadata names it, as it also gives\n"
+        "the classes, class names, input size and preprocessing (see Model.metadata).\n"
+        "load('x.safetensors') (a path as the only argument) is load(weights='x.safetensors').\n"
         "threads: Halide threads while this model runs.\n"
-        "FileNotFoundError for a missing file, RuntimeError (FormatError) for a bad one or\n"
-        "weights of another architecture, ValueError for an unknown arch or target.");
+        "FileNotFoundError for a missing file; ValueError for an unknown arch or target, an\n"
+        "arch that differs from the file's metadata, or no arch from either; RuntimeError\n"
+        "(FormatError) for a bad file or weights that do not fit the architecture.");
   m.def("convert", &b::convert, py::arg("arch"), py::arg("checkpoint"), py::arg("out"),
         py::kw_only(), py::arg("num_classes") = py::none(),
         "Convert a PyTorch .pth checkpoint of MicroNet-`arch` to safetensors at `out`, as\n"
@@ -312,15 +392,16 @@ PYBIND11_MODULE(micronet_halide, m) {
         "'conv_madds', 'linear_madds', 'shiftmax_madds'}, ...]} (as `micronet info --json`).");
   m.def("preprocess",
         [](py::handle image) {
-          std::vector<float> x = b::preprocess_image(image);
-          const py::ssize_t s = Model::kDefaultSize;
-          auto* owned = new std::vector<float>(std::move(x));
-          py::capsule owner(owned, [](void* p) { delete static_cast<std::vector<float>*>(p); });
-          return py::array_t<float>({py::ssize_t(1), py::ssize_t(3), s, s}, owned->data(), owner);
+          return b::input_batch(b::preprocess_image(image, b::imagenet_metadata("", -1)), 224, 224);
         },
         py::arg("image"),
-        "The preprocessing of classify(): a path or an H x W x 3 uint8 RGB array ->\n"
-        "float32 1 x 3 x 224 x 224.");
+        "ImageNet preprocessing (shorter side to 256, centre crop 224, ImageNet mean/std) of a\n"
+        "path or an H x W x 3 uint8 RGB array -> float32 1 x 3 x 224 x 224: the input of\n"
+        "models without preprocessing metadata. Model.preprocess() follows a model's file.");
   m.def("archs", &micronet::known_archs, "The architectures load() accepts.");
-  m.def("targets", &b::valid_targets, "The targets load() accepts in this build.");
+  m.def("targets", &b::targets_dict,
+        "{target: {'compiled', 'runnable', 'kernels', 'reason'}} for 'host', 'opencl' and\n"
+        "'cuda': whether this build compiled kernels for it (load() accepts it), whether it can\n"
+        "run on this machine (a tiny device allocation succeeds, as `micronet targets`\n"
+        "checks), its kernel count, and why not ('' when runnable).");
 }

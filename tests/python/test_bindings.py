@@ -341,8 +341,10 @@ def test_classify_file_and_array(m0, tmp_path):
     ppm = write_ppm(tmp_path / "img.ppm", img)
     from_array = m0.model.classify(img)
     assert len(from_array) == 5
-    assert all(isinstance(c, int) and isinstance(v, float) for c, v in from_array)
-    assert [v for _, v in from_array] == sorted((v for _, v in from_array), reverse=True)
+    assert all(isinstance(p, mh.Prediction) and isinstance(p, tuple) for p in from_array)
+    assert all(isinstance(c, int) and n is None and isinstance(pr, float) and isinstance(v, float)
+               for c, n, pr, v in from_array)  # a file from convert() names no classes
+    assert [p.logit for p in from_array] == sorted((p.logit for p in from_array), reverse=True)
     assert m0.model.classify(png) == from_array          # pathlib.Path
     assert m0.model.classify(str(ppm)) == from_array     # str
     assert len(m0.model.classify(img, topk=12)) == 12
@@ -351,8 +353,12 @@ def test_classify_file_and_array(m0, tmp_path):
     x = mh.preprocess(png)
     assert x.shape == (1, 3, 224, 224) and x.dtype == np.float32
     logits = m0.model(x)[0]
-    assert [c for c, _ in from_array] == list(np.argsort(-logits, kind="stable")[:5])
-    np.testing.assert_allclose([v for _, v in from_array], logits[[c for c, _ in from_array]], rtol=0, atol=0)
+    top = [p.class_index for p in from_array]
+    assert top == list(np.argsort(-logits, kind="stable")[:5])
+    np.testing.assert_allclose([p.logit for p in from_array], logits[top], rtol=0, atol=0)
+    softmax = np.exp(logits.astype(np.float64) - logits.max())
+    softmax /= softmax.sum()
+    np.testing.assert_allclose([p.probability for p in from_array], softmax[top], rtol=1e-6)
     # non-contiguous and torch images are accepted
     assert m0.model.classify(np.asfortranarray(img)) == from_array
     assert m0.model.classify(torch.from_numpy(img)) == from_array
@@ -381,8 +387,8 @@ def test_classify_matches_cli(m0, tmp_path):
     cli_classes = [int(row[row.index("class") + 1]) for row in rows]
     cli_logits = [float(row[-1]) for row in rows]
     ours = m0.model.classify(png)
-    assert [c for c, _ in ours] == cli_classes
-    np.testing.assert_allclose([v for _, v in ours], cli_logits, atol=1e-4)
+    assert [p.class_index for p in ours] == cli_classes
+    np.testing.assert_allclose([p.logit for p in ours], cli_logits, atol=1e-4)
 
 
 def test_benchmark_dict(m0):
@@ -494,19 +500,25 @@ def test_bad_arch_and_target():
         mh.load("m0", threads=0)
 
 
-def test_gpu_target_matches_host(m0):
-    # OpenCL runs on PoCL (the CPU driver) here; a build or machine without it skips.
-    if "opencl" not in mh.targets():
-        pytest.skip("this build compiled no OpenCL kernels")
-    try:
-        gpu = mh.load("m0", m0.safetensors, target="opencl")
-        x = random_input(2, 64, 64, seed=3)
-        got = gpu(x)
-    except RuntimeError as e:
-        pytest.skip(f"no usable OpenCL device: {e}")
-    assert gpu.target == "opencl"
+@pytest.mark.parametrize("api", ["opencl", "cuda"])
+def test_gpu_target_matches_host(api, m0):
+    # targets() says whether this build compiled the API and whether a device answers here
+    # (OpenCL runs on PoCL, the CPU driver, on the build machine; CUDA needs a GPU).
+    t = mh.targets()[api]
+    if not t["compiled"]:
+        with pytest.raises(ValueError, match=api):
+            mh.load("m0", m0.safetensors, target=api)
+        pytest.skip(f"this build compiled no {api} kernels")
+    x = random_input(2, 64, 64, seed=3)
+    if not t["runnable"]:
+        # Not runnable means what it says: the model cannot run there.
+        with pytest.raises(RuntimeError):
+            mh.load("m0", m0.safetensors, target=api)(x)
+        pytest.skip(f"no usable {api} device: {t['reason']}")
+    gpu = mh.load("m0", m0.safetensors, target=api)
+    assert gpu.target == api
     want = mh.load("m0", m0.safetensors)(x)
-    assert rel_l2(got, want) <= 2e-4
+    assert rel_l2(gpu(x), want) <= 2e-4
 
 
 def test_corrupt_weights_raise_runtime_error(m0, tmp_path):
@@ -531,8 +543,12 @@ def test_corrupt_weights_raise_runtime_error(m0, tmp_path):
 
 
 def test_weights_of_another_arch(m0, tmp_path):
-    with pytest.raises(RuntimeError, match="m1"):
+    # The safetensors metadata names m0: the mismatch is the caller's argument (ValueError).
+    with pytest.raises(ValueError, match="m1"):
         mh.load("m1", m0.safetensors)
+    # A .pth names no arch: the tensors do not fit MicroNet-m1 (RuntimeError).
+    with pytest.raises(RuntimeError, match="m1"):
+        mh.load("m1", m0.pth)
     out = tmp_path / "out.safetensors"
     with pytest.raises(RuntimeError, match="m1"):
         mh.convert("m1", m0.pth, out)
