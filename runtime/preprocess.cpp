@@ -3,6 +3,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "runtime/image_read.h"
 #include "runtime/tensor.h"
 
 namespace micronet {
@@ -28,8 +29,7 @@ std::vector<float> to_chw(const cv::Mat& rgb, const PreprocessOptions& o) {
 }  // namespace
 
 std::vector<float> preprocess_image_file(const std::string& path, const PreprocessOptions& o) {
-  cv::Mat bgr = cv::imread(path, cv::IMREAD_COLOR);
-  if (bgr.empty()) throw FormatError(path + ": cannot read or decode the image");
+  const cv::Mat bgr = read_image_bounded(path, cv::IMREAD_COLOR);
   cv::Mat rgb;
   cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
   return to_chw(rgb, o);

@@ -16,7 +16,8 @@ struct PreprocessOptions {
   float std[3] = {0.229f, 0.224f, 0.225f};
 };
 
-// Throws FormatError naming `path` when it is missing or not a decodable image.
+// Throws FormatError naming `path` when it is missing, not a decodable image or larger than
+// read_image_bounded's default pixel limit (runtime/image_read.h).
 std::vector<float> preprocess_image_file(const std::string& path, const PreprocessOptions& o = {});
 // `rgb` is H x W x 3 uint8, row-major, RGB order.
 std::vector<float> preprocess_rgb(const uint8_t* rgb, int height, int width,
