@@ -37,7 +37,7 @@ for i in range(6):
 PY
 for f in "$OUT"/fashion_test_*.pgm; do
   true_class=$(basename "$f" .pgm | cut -d_ -f4-)
-  pred=$($BIN classify --weights "$MODEL" "$f" --topk 1 | sed -n 2p | awk '{$1=$2=$3=""; sub(/ +logit.*/, ""); sub(/^ +/, ""); print}')
+  pred=$($BIN classify --weights "$MODEL" "$f" --topk 1 | sed -n 2p | awk '{$1=$2=$3=""; sub(/ +prob .*/, ""); sub(/^ +/, ""); print}')
   printf '  %-28s true %-11s predicted %s\n' "$(basename "$f")" "$true_class" "$pred"
 done
 

@@ -3,7 +3,7 @@
 #include <cstdio>
 
 #include "runtime/halide_model.h"
-#include "tools/cli_args.h"
+#include "tools/usage_error.h"
 
 namespace micronet::cli {
 

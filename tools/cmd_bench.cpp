@@ -4,9 +4,10 @@
 #include <iostream>
 #include <random>
 
+#include "tools/activity.h"
 #include "tools/backend.h"
-#include "tools/cli_args.h"
 #include "tools/commands.h"
+#include "tools/memory_budget.h"
 
 namespace micronet::cli {
 
@@ -17,8 +18,7 @@ struct Timing {
   double median_ms, min_ms, max_ms;
 };
 
-Timing time_backend(Backend& b, const std::vector<float>& input, int batch, int iters,
-                    int warmup) {
+Timing time_backend(Backend& b, const std::vector<float>& input, int batch, int iters, int warmup) {
   for (int i = 0; i < warmup; ++i) b.run(input.data(), batch);
   std::vector<double> ms;
   for (int i = 0; i < iters; ++i) {
@@ -34,47 +34,47 @@ Timing time_backend(Backend& b, const std::vector<float>& input, int batch, int 
 }  // namespace
 
 // micronet bench [--arch A] [--weights W] [--backend halide|libtorch|all] [--threads N]
-//                [--batch N] [--iters N] [--warmup N] [--height H --width W] [--json]
+//                [--batch N] [--iters N] [--warmup N] [--height H] [--width W] [--json] [--profile]
 // --arch, the classes and the input size default to the weights file's metadata.
 // Timings are wall-clock per call (median of `iters`), after `warmup` untimed calls.
 // --profile adds a per-kernel time table (Halide backend) on stderr.
-int cmd_bench(int argc, char** argv) {
-  Args a(argc, argv, 2,
-         {"arch", "weights", "backend", "threads", "batch", "iters", "warmup", "height", "width", "target"},
-         {"json", "profile"});
-  const ModelMetadata meta = read_weights_metadata(a.get("weights"));
-  const int threads = a.get_int("threads", 1), batch = a.get_int("batch", 1);
-  const int iters = a.get_int("iters", 50), warmup = a.get_int("warmup", 5);
-  if (batch < 1 || iters < 1 || warmup < 0) throw UsageError("--batch and --iters must be >= 1");
-  const ModelPlan plan = plan_for_weights(a.get("arch"), meta, a.get("weights"),
-                                          a.get_int("height", meta.input_h > 0 ? meta.input_h : 224),
-                                          a.get_int("width", meta.input_w > 0 ? meta.input_w : 224));
-  const std::string arch = plan.arch;
+int cmd_bench(const BenchArgs& a) {
+  const ModelMetadata meta = read_weights_metadata(a.weights);
+  const int h = a.height > 0 ? a.height : meta.input_h > 0 ? meta.input_h : 224;
+  const int w_ = a.width > 0 ? a.width : meta.input_w > 0 ? meta.input_w : 224;
+  const ModelPlan plan = plan_for_weights(a.arch, meta, a.weights, h, w_);
+  check_batch_fits(plan, a.batch, "--batch");
   std::string source;
-  const TensorMap w = load_weights_or_random(a.get("weights"), plan, &source);
-  std::vector<float> input(size_t(batch) * 3 * plan.input_h * plan.input_w);
+  const TensorMap w = load_weights_or_random(a.weights, plan, &source);
+  std::vector<float> input;
+  {
+    Activity doing("allocating the input of --batch " + std::to_string(a.batch));
+    input.resize(size_t(a.batch) * 3 * plan.input_h * plan.input_w);
+  }
   std::mt19937 rng(7);
   std::normal_distribution<float> normal;
   for (float& v : input) v = normal(rng);
 
-  const std::string which = a.get("backend", "halide");
-  const std::vector<std::string> names = which == "all" ? available_backends() : std::vector<std::string>{which};
+  const std::vector<std::string> names =
+      a.backend == "all" ? available_backends() : std::vector<std::string>{a.backend};
   std::vector<Timing> results;
   for (const std::string& n : names) {
-    auto b = make_backend(n, plan, w, source, threads, n == "halide" ? a.get("target", "host") : "host");
-    results.push_back(time_backend(*b, input, batch, iters, warmup));
-    if (a.has("profile")) {
-      const std::string table = b->profile(input.data(), batch, iters);
+    auto b = make_backend(n, plan, w, source, a.threads, n == "halide" ? a.target : "host");
+    Activity doing("running " + n + " on --batch " + std::to_string(a.batch));
+    results.push_back(time_backend(*b, input, a.batch, a.iters, a.warmup));
+    if (a.profile) {
+      const std::string table = b->profile(input.data(), a.batch, a.iters);
       if (!table.empty()) std::cerr << "per-kernel time (" << n << "):\n" << table;
     }
   }
-  if (a.has("json")) {
+  const int batch = a.batch;
+  if (a.json) {
     // One object; with --backend all, the first backend's figures at top level and all in "results".
     const Timing& t = results.front();
     std::printf("{\"arch\": \"%s\", \"backend\": \"%s\", \"threads\": %d, \"batch\": %d, \"iters\": %d, "
                 "\"input\": [%d, %d], \"median_ms\": %.4f, \"min_ms\": %.4f, \"max_ms\": %.4f, "
                 "\"images_per_s\": %.2f, \"results\": [",
-                arch.c_str(), t.backend.c_str(), threads, batch, iters, plan.input_h, plan.input_w,
+                plan.arch.c_str(), t.backend.c_str(), a.threads, batch, a.iters, plan.input_h, plan.input_w,
                 t.median_ms, t.min_ms, t.max_ms, batch * 1000.0 / t.median_ms);
     for (size_t i = 0; i < results.size(); ++i)
       std::printf("%s{\"backend\": \"%s\", \"median_ms\": %.4f, \"min_ms\": %.4f, \"max_ms\": %.4f, \"images_per_s\": %.2f}",
@@ -83,8 +83,8 @@ int cmd_bench(int argc, char** argv) {
     std::printf("]}\n");
     return 0;
   }
-  std::printf("MicroNet-%s  batch %d  %dx%d  threads %d  iters %d\n", arch.c_str(), batch,
-              plan.input_h, plan.input_w, threads, iters);
+  std::printf("MicroNet-%s  batch %d  %dx%d  threads %d  iters %d\n", plan.arch.c_str(), batch,
+              plan.input_h, plan.input_w, a.threads, a.iters);
   std::printf("%-10s %10s %10s %10s %12s\n", "backend", "median_ms", "min_ms", "max_ms", "images/s");
   for (const Timing& t : results)
     std::printf("%-10s %10.3f %10.3f %10.3f %12.1f\n", t.backend.c_str(), t.median_ms, t.min_ms,

@@ -12,7 +12,7 @@
 #include "runtime/halide_model.h"
 #include "runtime/kernel_cases.h"
 #include "runtime/kernel_check.h"
-#include "tools/cli_args.h"
+#include "tools/usage_error.h"
 #include "tools/commands.h"
 
 namespace micronet::cli {
@@ -134,19 +134,17 @@ bool check_file(const std::string& path, const std::string& target, double tol,
 // kernel step of the chosen families, then (unless --no-model) the whole model vs the
 // reference logits. Exit 0 only when every error is <= tol (default 1e-4 on the CPU, 2e-4
 // on GPU targets, whose math may contract and reorder differently) and the top-5 classes agree.
-int cmd_check(int argc, char** argv) {
-  Args a(argc, argv, 2, {"target", "family", "tol", "threads"}, {"no-model"});
-  const std::string target = a.get("target", "host");
-  const double tol = a.get_double("tol", target == "host" ? 1e-4 : 2e-4);
-  const std::vector<KernelFamily> families = parse_families(a.get("family", "all"));
-  const bool check_model = !a.has("no-model");
+int cmd_check(const CheckArgs& a) {
+  const double tol = a.tol >= 0 ? a.tol : a.target == "host" ? 1e-4 : 2e-4;
+  const std::vector<KernelFamily> families = parse_families(a.family);
+  const bool check_model = !a.no_model;
   if (families.empty() && !check_model) throw UsageError("--family none with --no-model checks nothing");
-  if (a.positional().empty()) throw UsageError("no cases file given (write them with `micronet cases`)");
-  HalideModel::set_num_threads(a.get_int("threads", 1));
-  const std::string why = probe_target(target);
-  if (!why.empty()) throw RunError("target " + target + " cannot run here: " + why);
+  if (a.files.empty()) throw UsageError("no cases file given (write them with `micronet cases`)");
+  HalideModel::set_num_threads(a.threads);
+  const std::string why = probe_target(a.target);
+  if (!why.empty()) throw RunError("target " + a.target + " cannot run here: " + why);
   bool all_ok = true;
-  for (const std::string& path : a.positional()) all_ok &= check_file(path, target, tol, families, check_model);
+  for (const std::string& path : a.files) all_ok &= check_file(path, a.target, tol, families, check_model);
   std::cout << (all_ok ? "PASS" : "FAIL") << "\n";
   return all_ok ? 0 : 1;
 }

@@ -2,26 +2,28 @@
 
 #include "models/checkpoint/checkpoint_import.h"
 #include "models/state_dict_layout.h"
+#include "runtime/file_io.h"
 #include "runtime/safetensors.h"
-#include "tools/cli_args.h"
+#include "tools/activity.h"
 #include "tools/commands.h"
 
 namespace micronet::cli {
 
-// micronet convert --arch ARCH --checkpoint FILE.pth --out FILE.safetensors
+// micronet convert --arch ARCH --checkpoint FILE.pth --out FILE.safetensors [--classes N]
 // Writes every tensor of the official state_dict unchanged (fp32 weights, BatchNorm
 // running statistics and num_batches_tracked included; nothing folded: folding happens
 // when a runtime loads the file, so the file stays a faithful copy of the checkpoint).
-int cmd_convert(int argc, char** argv) {
-  Args a(argc, argv, 2, {"arch", "checkpoint", "out", "classes"}, {});
-  const std::string arch = a.require("arch"), in = a.require("checkpoint"), out = a.require("out");
-  const ModelPlan plan = plan_model(model_config(arch), 224, 224, a.get_int("classes", -1));
-  TensorMap w = load_torch_checkpoint(in);
-  validate_state_dict(w, state_dict_layout(plan), in + " (as MicroNet-" + arch + ")");
-  write_safetensors(out, w, {{"arch", arch}, {"format", "micronet-official-state-dict"},
-                             {"num_classes", std::to_string(plan.num_classes)},
-                             {"source", in}});
-  std::cerr << "wrote " << out << ": " << w.size() << " tensors of MicroNet-" << arch << "\n";
+int cmd_convert(const ConvertArgs& a) {
+  check_output_location(a.out, "--out");
+  require_not_same_file(a.out, a.checkpoint, "--out", "--checkpoint");
+  const ModelPlan plan = plan_model(model_config(a.arch), 224, 224, a.classes);
+  Activity doing("reading " + a.checkpoint);
+  TensorMap w = load_torch_checkpoint(a.checkpoint);
+  validate_state_dict(w, state_dict_layout(plan), a.checkpoint + " (as MicroNet-" + a.arch + ")");
+  write_safetensors(a.out, w, {{"arch", a.arch}, {"format", "micronet-official-state-dict"},
+                               {"num_classes", std::to_string(plan.num_classes)},
+                               {"source", a.checkpoint}});
+  std::cerr << "wrote " << a.out << ": " << w.size() << " tensors of MicroNet-" << a.arch << "\n";
   return 0;
 }
 

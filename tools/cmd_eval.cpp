@@ -7,8 +7,10 @@
 #include <opencv2/imgproc.hpp>
 
 #include "models/datasets/fashion_mnist.h"
+#include "runtime/file_io.h"
 #include "tools/backend.h"
-#include "tools/cli_args.h"
+#include "tools/memory_budget.h"
+#include "tools/usage_error.h"
 #include "tools/commands.h"
 
 namespace micronet::cli {
@@ -121,7 +123,31 @@ void draw_confusion(const std::string& path, const Evaluation& e, const std::vec
   cv::putText(strip, "rows: true class, columns: predicted class, shade: fraction of the row", {0, 15},
               font, 0.42, {80, 80, 80}, 1, cv::LINE_AA);
   strip.copyTo(img(cv::Rect(left, top + k * cell + 10, k * cell, 20)));
-  if (!cv::imwrite(path, img)) throw FormatError(path + ": cannot write the confusion matrix image");
+  bool written = false;
+  try {
+    written = cv::imwrite(path, img);
+  } catch (const cv::Exception& e) {  // OpenCV's own text names neither the flag nor the file
+    throw FormatError("--plot " + path + ": cannot write the confusion matrix image (" + e.err + ")");
+  }
+  if (!written) throw FormatError("--plot " + path + ": cannot write the confusion matrix image");
+}
+
+// Up front, so that a typo fails before the whole test set runs: the folder must be writable
+// and OpenCV must have an encoder for the extension (conf.txt would throw in cv::imwrite).
+void check_plot_path(const std::string& path) {
+  check_output_location(path, "--plot");
+  bool ok = false;
+  try {
+    ok = cv::haveImageWriter(path);
+  } catch (const cv::Exception&) {
+  }
+  if (!ok) {
+    const size_t dot = path.rfind('.');
+    const std::string ext = dot == std::string::npos || path.find('/', dot) != std::string::npos ? "" : path.substr(dot);
+    throw UsageError("--plot " + path + ": no image format for " +
+                     (ext.empty() ? std::string("a file without an extension") : "the extension '" + ext + "'") +
+                     " (use .png, .jpg or .bmp)");
+  }
 }
 
 }  // namespace
@@ -133,35 +159,30 @@ void draw_confusion(const std::string& path, const Evaluation& e, const std::vec
 // metadata gives the arch, classes, input size and preprocessing (without it: --arch,
 // --size, default 64, and Fashion-MNIST's mean/std). --backend all runs both backends and
 // counts the images where their top-1 differs (and those not explained by a tie).
-int cmd_eval(int argc, char** argv) {
-  Args a(argc, argv, 2,
-         {"weights", "dataset", "backend", "plot", "limit", "show", "threads", "batch", "arch", "size",
-          "data-dir"},
-         {"json"});
-  const std::string weights = a.require("weights"), dataset = a.require("dataset");
-  if (dataset != "fashion-mnist") throw UsageError("unknown --dataset '" + dataset + "' (expected fashion-mnist)");
-  const int batch = a.get_int("batch", 250), threads = a.get_int("threads", 1);
-  if (batch < 1) throw UsageError("--batch must be >= 1");
+int cmd_eval(const EvalArgs& a) {
+  const std::string& weights = a.weights;
+  if (!a.plot.empty()) check_plot_path(a.plot);
+  const int batch = a.batch, threads = a.threads;
   const ModelMetadata meta = read_weights_metadata(weights);
-  const ModelPlan plan = plan_for_weights(a.get("arch"), meta, weights,
-                                          a.get_int("size", meta.input_h > 0 ? meta.input_h : 64),
-                                          a.get_int("size", meta.input_w > 0 ? meta.input_w : 64));
-  const ImageDataset test = load_fashion_mnist(a.get("data-dir", default_fashion_mnist_dir()), Split::Test);
+  const ModelPlan plan = plan_for_weights(a.arch, meta, weights,
+                                          a.size > 0 ? a.size : meta.input_h > 0 ? meta.input_h : 64,
+                                          a.size > 0 ? a.size : meta.input_w > 0 ? meta.input_w : 64);
+  check_batch_fits(plan, batch, "--batch");
+  const ImageDataset test =
+      load_fashion_mnist(a.data_dir.empty() ? default_fashion_mnist_dir() : a.data_dir, Split::Test);
   const int classes = int(test.class_names.size());
   if (plan.num_classes != classes)
     throw FormatError(weights + ": the model has " + std::to_string(plan.num_classes) +
                       " classes, Fashion-MNIST has " + std::to_string(classes));
-  const int limit = a.get_int("limit", 0);
-  if (limit < 0) throw UsageError("--limit must be >= 0");
-  const int n = limit > 0 ? std::min(limit, test.count) : test.count;
+  const int n = a.limit > 0 ? std::min(a.limit, test.count) : test.count;
   GreyPreprocess pre;
   pre.out_h = plan.input_h, pre.out_w = plan.input_w;
   if (meta.grey()) pre.mean = meta.mean, pre.std = meta.std;
 
   std::string source;
   const TensorMap w = load_weights_or_random(weights, plan, &source);
-  const std::string which = a.get("backend", "halide");
-  const std::vector<std::string> names = which == "all" ? available_backends() : std::vector<std::string>{which};
+  const std::vector<std::string> names =
+      a.backend == "all" ? available_backends() : std::vector<std::string>{a.backend};
   std::vector<Evaluation> evals;
   for (const std::string& name : names) {
     auto b = make_backend(name, plan, w, source, threads);
@@ -177,14 +198,14 @@ int cmd_eval(int argc, char** argv) {
     for (int j = 0; j < classes; ++j) tot += x.confusion[c][j];
     return std::make_pair(tot ? double(x.confusion[c][c]) / tot : 0.0, tot);
   };
-  if (a.has("plot")) {
+  if (!a.plot.empty()) {
     char title[200];
     std::snprintf(title, sizeof title, "MicroNet-%s on Fashion-MNIST test (%d images, %s): %.2f%%",
                   plan.arch.c_str(), n, e.backend.c_str(), 100.0 * acc(e));
-    draw_confusion(a.get("plot"), e, test.class_names, title);
+    draw_confusion(a.plot, e, test.class_names, title);
   }
-  const int show = std::min(a.get_int("show", 0), n);
-  if (a.has("json")) {
+  const int show = std::min(a.show, n);
+  if (a.json) {
     std::printf("{\"dataset\": \"fashion-mnist\", \"weights\": %s, \"arch\": \"%s\", \"input\": [%d, %d], "
                 "\"backend\": \"%s\", \"n\": %d, \"correct\": %d, \"accuracy\": %.6f, \"seconds\": %.3f, \"per_class\": [",
                 json_str(weights).c_str(), plan.arch.c_str(), plan.input_h, plan.input_w, e.backend.c_str(), n,
@@ -228,7 +249,7 @@ int cmd_eval(int argc, char** argv) {
   if (evals.size() > 1)
     std::printf("top-1 disagreements %s vs %s: %d (%d not explained by tied logits)\n",
                 evals[0].backend.c_str(), evals[1].backend.c_str(), any, beyond);
-  if (a.has("plot")) std::printf("wrote %s\n", a.get("plot").c_str());
+  if (!a.plot.empty()) std::printf("wrote %s\n", a.plot.c_str());
   return 0;
 }
 

@@ -3,26 +3,22 @@
 #include "models/cost.h"
 #include "models/kernel_plan.h"
 #include "runtime/kernel_registry.h"
-#include "tools/cli_args.h"
 #include "tools/commands.h"
+#include "tools/usage_error.h"
 
 namespace micronet::cli {
 
-// micronet info ARCH [--json] [--height H --width W] [--classes N]
-int cmd_info(int argc, char** argv) {
-  Args a(argc, argv, 2, {"height", "width", "classes"}, {"json"});
-  if (a.positional().size() != 1) throw UsageError("usage: micronet info ARCH [--json]");
-  const ModelPlan plan = plan_model(model_config(a.positional()[0]), a.get_int("height", 224),
-                                    a.get_int("width", 224), a.get_int("classes", -1));
+// micronet info ARCH [--json] [--height H] [--width W] [--classes N]
+int cmd_info(const InfoArgs& a) {
+  const ModelPlan plan = plan_model(model_config(a.arch), a.height, a.width, a.classes);
   const CostReport r = cost_report(plan);
-  if (a.has("json")) std::cout << cost_report_json(plan, r) << "\n";
+  if (a.json) std::cout << cost_report_json(plan, r) << "\n";
   else std::cout << cost_report_table(plan, r);
   return 0;
 }
 
 // micronet kernels: the compiled kernels and, per model, the steps that call them.
-int cmd_kernels(int argc, char** argv) {
-  Args a(argc, argv, 2, {}, {});
+int cmd_kernels() {
   std::cout << all_kernels().size() << " kernels compiled into this build\n";
   for (const std::string& arch : known_archs()) {
     const ModelPlan plan = plan_model(model_config(arch));

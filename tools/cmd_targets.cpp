@@ -2,15 +2,13 @@
 
 #include "runtime/device_targets.h"
 #include "runtime/halide_model.h"
-#include "tools/cli_args.h"
 #include "tools/commands.h"
 
 namespace micronet::cli {
 
 // micronet targets: the kernel targets compiled into this build and, for each, whether it
 // can run on this machine (a tiny device allocation for GPU targets).
-int cmd_targets(int argc, char** argv) {
-  Args a(argc, argv, 2, {}, {});
+int cmd_targets() {
   for (const std::string& t : compiled_targets()) {
     const std::string why = probe_target(t);
     std::cout << t << "\t" << kernels_for_target(t).size() << " kernels\t"

@@ -5,8 +5,9 @@
 
 #include "models/datasets/fashion_mnist.h"
 #include "models/reference/trainer.h"
+#include "runtime/file_io.h"
 #include "runtime/safetensors.h"
-#include "tools/cli_args.h"
+#include "tools/usage_error.h"
 #include "tools/commands.h"
 
 namespace micronet::cli {
@@ -29,34 +30,26 @@ std::string fmt(const char* f, double v) {
 // --threads defaults to 1: on the shared 2-core build machine, with other jobs running,
 // LibTorch's 2-thread OpenMP pool ran a training step ~30x slower than one thread
 // (9.9 s vs 0.32 s per 128-image step at 64x64), its threads waiting on each other.
-int cmd_train(int argc, char** argv) {
-  Args a(argc, argv, 2,
-         {"arch", "dataset", "size", "epochs", "out", "batch", "lr", "warmup", "weight-decay", "seed",
-          "threads", "max-steps", "train-limit", "eval-limit", "data-dir"},
-         {"no-nesterov", "no-flip"});
-  const std::string arch = a.require("arch"), dataset = a.require("dataset"), out = a.require("out");
-  if (dataset != "fashion-mnist") throw UsageError("unknown --dataset '" + dataset + "' (expected fashion-mnist)");
-  const int size = a.get_int("size", 64);
-  if (size < 8) throw UsageError("--size must be >= 8");
+int cmd_train(const TrainArgs& a, int argc, char** argv) {
+  check_output_location(a.out, "--out");  // before minutes of training, not after
+  const std::string& arch = a.arch;
+  const int size = a.size;
   TrainOptions opt;
-  opt.epochs = a.get_int("epochs", 3);
-  opt.batch = a.get_int("batch", 128);
-  opt.lr = a.get_double("lr", opt.lr);
-  opt.warmup_steps = a.get_int("warmup", -1);
-  opt.weight_decay = a.get_double("weight-decay", opt.weight_decay);
-  opt.nesterov = !a.has("no-nesterov");
-  opt.flip = !a.has("no-flip");
-  const int seed = a.get_int("seed", 0);
-  if (seed < 0) throw UsageError("--seed must be >= 0");
-  opt.seed = uint64_t(seed);
-  opt.threads = a.get_int("threads", 1);
-  opt.max_steps = a.get_int("max-steps", 0);
-  opt.train_limit = a.get_int("train-limit", 0);
-  opt.eval_limit = a.get_int("eval-limit", 0);
+  opt.epochs = a.epochs;
+  opt.batch = a.batch;
+  opt.lr = a.lr;
+  opt.warmup_steps = a.warmup;
+  opt.weight_decay = a.weight_decay;
+  opt.nesterov = !a.no_nesterov;
+  opt.flip = !a.no_flip;
+  opt.seed = uint64_t(a.seed);
+  opt.threads = a.threads;
+  opt.max_steps = a.max_steps;
+  opt.train_limit = a.train_limit;
+  opt.eval_limit = a.eval_limit;
   opt.preprocess.out_h = opt.preprocess.out_w = size;
-  if (opt.threads < 1) throw UsageError("--threads must be >= 1");
 
-  const std::string dir = a.get("data-dir", default_fashion_mnist_dir());
+  const std::string dir = a.data_dir.empty() ? default_fashion_mnist_dir() : a.data_dir;
   const ImageDataset train = load_fashion_mnist(dir, Split::Train);
   const ImageDataset test = load_fashion_mnist(dir, Split::Test);
   const ModelPlan plan = plan_model(model_config(arch), size, size, int(train.class_names.size()));
@@ -81,8 +74,8 @@ int cmd_train(int argc, char** argv) {
     meta.extra["test_accuracy_libtorch"] = fmt("%.4f", m.report.epochs.back().test_accuracy);
     meta.extra["test_images"] = std::to_string(opt.eval_limit > 0 ? std::min(opt.eval_limit, test.count) : test.count);
   }
-  write_safetensors(out, m.state, meta.to_map());
-  std::cerr << "wrote " << out << ": MicroNet-" << arch << ", " << m.report.steps << " steps in "
+  write_safetensors(a.out, m.state, meta.to_map());
+  std::cerr << "wrote " << a.out << ": MicroNet-" << arch << ", " << m.report.steps << " steps in "
             << fmt("%.1f", m.report.train_seconds) << " s";
   if (m.report.epochs.back().test_accuracy >= 0)
     std::cerr << ", test accuracy " << fmt("%.2f", 100 * m.report.epochs.back().test_accuracy) << "%";

@@ -1,5 +1,6 @@
 // The `micronet` subcommands. Each returns the process exit code; errors are thrown
-// (UsageError -> exit 2, any other std::exception -> exit 1) and printed by main.
+// (UsageError -> exit 2, any other std::exception -> exit 1) and printed by main. Flags are
+// parsed and range-checked by tools/cli_app.cpp before a command starts.
 #pragma once
 
 #include <string>
@@ -7,20 +8,24 @@
 #include "models/model_metadata.h"
 #include "models/plan.h"
 #include "runtime/tensor.h"
+#include "tools/cli_options.h"
 
 namespace micronet::cli {
 
-int cmd_info(int argc, char** argv);
-int cmd_convert(int argc, char** argv);
-int cmd_run(int argc, char** argv);
-int cmd_bench(int argc, char** argv);
-int cmd_classify(int argc, char** argv);
-int cmd_kernels(int argc, char** argv);
-int cmd_targets(int argc, char** argv);
-int cmd_train(int argc, char** argv);
-int cmd_eval(int argc, char** argv);
-int cmd_cases(int argc, char** argv);
-int cmd_check(int argc, char** argv);
+// Runs args.command: tools/dispatch_full.cpp (everything linked) or tools/dispatch_lean.cpp.
+int run_command(const CliArgs& args, int argc, char** argv);
+
+int cmd_info(const InfoArgs& a);
+int cmd_convert(const ConvertArgs& a);
+int cmd_run(const RunArgs& a);
+int cmd_bench(const BenchArgs& a);
+int cmd_classify(const ClassifyArgs& a);
+int cmd_kernels();
+int cmd_targets();
+int cmd_train(const TrainArgs& a, int argc, char** argv);  // argv: recorded in the metadata
+int cmd_eval(const EvalArgs& a);
+int cmd_cases(const CasesArgs& a);
+int cmd_check(const CheckArgs& a);
 
 // Weights for `plan`: a .safetensors file (or an official .pth, imported on the fly), or
 // random weights with a warning when `path` is empty. `source` names them in messages.

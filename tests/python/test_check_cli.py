@@ -87,8 +87,8 @@ def test_check_rejects_weights_and_truncated_files(cli, m2_cases, tmp_path):
 def test_check_bad_family_and_missing_file(cli, m2_cases, tmp_path):
     r = cli("check", "--family", "conv3x3", m2_cases)
     assert r.returncode == 2 and "conv3x3" in r.stderr
-    r = cli("check", tmp_path / "absent.safetensors")
-    assert r.returncode == 1 and "absent.safetensors" in r.stderr
+    r = cli("check", tmp_path / "absent.safetensors")  # checked when the command line is parsed
+    assert r.returncode == 2 and "absent.safetensors" in r.stderr
     r = cli("check")
     assert r.returncode == 2 and "no cases file" in r.stderr
 
