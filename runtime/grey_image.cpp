@@ -19,8 +19,9 @@ std::vector<float> from_grey(const cv::Mat& grey, const GreyPreprocess& p) {
 }
 }  // namespace
 
-std::vector<float> preprocess_grey_file(const std::string& path, const GreyPreprocess& p) {
-  const cv::Mat grey = read_image_bounded(path, cv::IMREAD_GRAYSCALE);
+std::vector<float> preprocess_grey_file(const std::string& path, const GreyPreprocess& p,
+                                        int64_t max_pixels) {
+  const cv::Mat grey = read_image_bounded(path, cv::IMREAD_GRAYSCALE, max_pixels);
   return from_grey(grey, p);
 }
 

@@ -16,8 +16,9 @@ namespace micronet {
 
 // 3 x p.out_h x p.out_w floats, CHW. The file is decoded by OpenCV as greyscale (its own
 // RGB -> grey conversion for colour files) through read_image_bounded (runtime/image_read.h):
-// FormatError naming `path` for a missing, undecodable or too large image.
-std::vector<float> preprocess_grey_file(const std::string& path, const GreyPreprocess& p);
+// FormatError naming `path` for a missing, undecodable or too large (over `max_pixels`) image.
+std::vector<float> preprocess_grey_file(const std::string& path, const GreyPreprocess& p,
+                                        int64_t max_pixels = 64LL << 20);
 
 // The same for an image in memory: `channels` 1 (grey) or 3 (RGB, converted with OpenCV's
 // RGB -> grey weights 0.299 R + 0.587 G + 0.114 B), height x width x channels uint8,

@@ -181,6 +181,13 @@ def test_bad_images_for_a_grey_model(fashion, tmp_path):
         fashion.classify(junk)
     with pytest.raises(FileNotFoundError):
         fashion.preprocess(tmp_path / "nope.png")
+    # A header claiming 20000 x 20000 (1.2 GB decoded) is refused before decoding, as for
+    # RGB models: the grey path reads through read_image_bounded too.
+    bomb = tmp_path / "bomb.png"
+    bomb.write_bytes(write_png_rgb(tmp_path / "tiny.png", np.zeros((1, 1, 3), np.uint8)).read_bytes()
+                     .replace(struct.pack(">II", 1, 1), struct.pack(">II", 20000, 20000), 1))
+    with pytest.raises(mh.FormatError, match="bomb.png.*20000x20000.*exceeds"):
+        fashion.classify(bomb)
 
 
 # ---------------------------------------------------------------------------------------
