@@ -38,11 +38,9 @@ std::vector<std::string> read_labels(const std::string& path) {
 std::vector<float> image_input(const std::string& path, const ModelMetadata& m, const ModelPlan& plan,
                                int64_t max_pixels) {
   if (m.grey()) {
-    const cv::Mat grey = read_image_bounded(path, cv::IMREAD_GRAYSCALE, max_pixels);
     GreyPreprocess p;
     p.out_h = plan.input_h, p.out_w = plan.input_w, p.mean = m.mean, p.std = m.std;
-    const cv::Mat g = grey.isContinuous() ? grey : grey.clone();
-    return preprocess_grey_pixels(g.ptr<uint8_t>(), g.rows, g.cols, 1, p);
+    return preprocess_grey_file(path, p, max_pixels);
   }
   const cv::Mat bgr = read_image_bounded(path, cv::IMREAD_COLOR, max_pixels);
   cv::Mat rgb;

@@ -227,6 +227,21 @@ def test_bench_huge_batch_is_refused_with_a_message(cli):
     assert "bad_alloc" not in r.stderr
 
 
+def test_out_of_memory_says_what_it_was_doing(micronet_bin):
+    # Under a 150 MB address-space limit the 180 MB input of 300 images cannot be allocated
+    # (the memory estimate passes: it reads the machine's free memory, not the limit).
+    import resource
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_AS, (150 << 20, 150 << 20))
+
+    r = subprocess.run([str(micronet_bin), "bench", "--arch", "m0", "--batch", "300", "--iters", "1"],
+                       preexec_fn=limit, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 1, r.stderr
+    assert "out of memory while allocating the input of --batch 300" in r.stderr, r.stderr
+    assert "bad_alloc" not in r.stderr
+
+
 # ---------------------------------------------------------------------------------------
 # C. errors name the flag and the file
 # ---------------------------------------------------------------------------------------
@@ -400,3 +415,21 @@ def test_missing_full_binary_is_a_clear_error(micronet_bin, tmp_path, fashion_im
     assert "micronet-full" in r.stderr and str(tmp_path) in r.stderr, r.stderr
     # What the lean binary runs itself still works there.
     assert subprocess.run([str(lean), "info", "m0"], capture_output=True).returncode == 0
+
+
+# ---------------------------------------------------------------------------------------
+# F. the README documents what the binary accepts
+# ---------------------------------------------------------------------------------------
+def test_readme_lists_every_flag(cli):
+    readme = (REPO / "README.md").read_text()
+    start = readme.index("## The `micronet` command line")
+    section = readme[start:readme.index("\n## ", start + 1)]
+    lines = {l.strip() for l in section.splitlines()}
+    for cmd in COMMANDS:
+        h = cli("help", cmd).stdout.splitlines()
+        usage = [l for l in h if l.startswith("Usage: ")][0][len("Usage: "):]
+        assert usage in lines, "README lacks the usage line %r" % usage
+        for l in h:
+            s = l.strip()
+            if s.startswith(("-", "ARCH", "IMAGE", "CASES")) and "-h,--help" not in s:
+                assert s in lines, "README's CLI section lacks `micronet help %s` line %r" % (cmd, s)
