@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <unordered_set>
 
 namespace micronet {
 
@@ -61,10 +62,13 @@ class Parser {
         ++pos_;
         return v;
       }
+      // A hash set keeps the duplicate check linear in the member count (a linear
+      // search per member took > 20 s on a 300k-member header).
+      std::unordered_set<std::string> names;
       for (;;) {
         if (peek() != '"') fail("expected a member name");
         std::string name = string();
-        if (v.find(name)) fail("duplicate member \"" + name + "\"");
+        if (!names.insert(name).second) fail("duplicate member \"" + name + "\"");
         expect(':');
         v.object.emplace_back(std::move(name), value(depth + 1));
         if (peek() == ',') {

@@ -11,7 +11,9 @@ namespace micronet {
 
 // Strict: the header must fit the file, every tensor's byte range must match its
 // numel * dtype size and lie in the data section, ranges may neither overlap nor leave
-// holes. Any violation throws FormatError naming `path` (and the key when there is one).
+// holes; the whole layout is checked before any tensor is copied. Any violation throws
+// FormatError naming `path` (and the key when there is one); a file of another format
+// (.npy, zip/.pth, gzip, pickle) is named as "not a safetensors file (...)".
 TensorMap read_safetensors(const std::string& path,
                            std::map<std::string, std::string>* metadata = nullptr);
 

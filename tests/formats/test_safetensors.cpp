@@ -3,6 +3,7 @@
 
 #include <cstring>
 
+#include "runtime/npy.h"
 #include "runtime/safetensors.h"
 #include "test_util.h"
 
@@ -93,9 +94,10 @@ TEST(Safetensors, HeaderLengthBeyondTheFileIsAnError) {
   f[0] = 0xff;
   f[5] = 0x01;
   spit(dir / "h", f);
-  EXPECT_THROW_MSG(read_safetensors(dir / "h"), FormatError, dir / "h", "exceeds the file");
+  EXPECT_THROW_MSG(read_safetensors(dir / "h"), FormatError,
+                   dir / "h" + ": not a safetensors file (header length 1099511628031 > file size 10)");
   spit(dir / "short", std::vector<uint8_t>{1, 0, 0});
-  EXPECT_THROW_MSG(read_safetensors(dir / "short"), FormatError, "too short");
+  EXPECT_THROW_MSG(read_safetensors(dir / "short"), FormatError, "not a safetensors file (3 bytes");
 }
 
 TEST(Safetensors, BadJsonIsAnError) {
@@ -103,7 +105,7 @@ TEST(Safetensors, BadJsonIsAnError) {
   spit(dir / "j", file_of("{\"a\": {\"dtype\": \"F32\",", {}));
   EXPECT_THROW_MSG(read_safetensors(dir / "j"), FormatError, dir / "j", "bad header");
   spit(dir / "arr", file_of("[1, 2]", {}));
-  EXPECT_THROW_MSG(read_safetensors(dir / "arr"), FormatError, "not a JSON object");
+  EXPECT_THROW_MSG(read_safetensors(dir / "arr"), FormatError, "does not start with '{'");
 }
 
 TEST(Safetensors, OffsetsMustMatchTheShapeAndDtype) {
@@ -141,6 +143,44 @@ TEST(Safetensors, UnknownDtypeAndMalformedEntriesNameTheKey) {
   EXPECT_THROW_MSG(read_safetensors(dir / "x"), FormatError, "'w'", "exactly");
   spit(dir / "m", file_of(R"({"__metadata__":{"a":1}})", {}));
   EXPECT_THROW_MSG(read_safetensors(dir / "m"), FormatError, "__metadata__");
+}
+
+TEST(Safetensors, OtherFormatsAreNamedNotParsed) {
+  // An .npy passed as weights said "header length 379676406402707 exceeds the file".
+  ScratchDir dir;
+  const std::string npy = dir / "input.npy";
+  write_npy_f32(npy, Tensor::f32({2}, {1.f, 2.f}));
+  EXPECT_THROW_MSG(read_safetensors(npy), FormatError, npy + ": not a safetensors file (starts with the .npy magic)");
+  spit(dir / "m.pth", std::string("PK\x03\x04 rest of a zip archive"));
+  EXPECT_THROW_MSG(read_safetensors(dir / "m.pth"), FormatError, "not a safetensors file", "zip", ".pth");
+  spit(dir / "g.gz", std::string("\x1f\x8b\x08 gzip"));
+  EXPECT_THROW_MSG(read_safetensors(dir / "g.gz"), FormatError, "not a safetensors file (starts with the gzip magic)");
+}
+
+TEST(Safetensors, OverlappingEntriesAreRefusedBeforeCopyingAnything) {
+  // 100 entries that all claim the same 8 MB: every one was copied (800 MB) before the
+  // overlap was noticed.
+  ScratchDir dir;
+  const uint64_t n = 2u << 20;  // floats
+  std::string header = "{";
+  for (int i = 0; i < 100; ++i)
+    header += (i ? ",\"t" : "\"t") + std::to_string(i) + "\":{\"dtype\":\"F32\",\"shape\":[" +
+              std::to_string(n) + "],\"data_offsets\":[0," + std::to_string(4 * n) + "]}";
+  header += "}";
+  spit(dir / "ov", file_of(header, std::vector<uint8_t>(4 * n)));
+  const long before = testing::peak_rss_mib();
+  EXPECT_THROW_MSG(read_safetensors(dir / "ov"), FormatError, "overlaps the previous tensor's bytes");
+  EXPECT_LT(testing::peak_rss_mib() - before, 64) << "MiB allocated before the error";
+}
+
+TEST(Safetensors, ShapesWhoseProductOverflowsAreRefusedEvenWhenEmpty) {
+  ScratchDir dir;
+  spit(dir / "z", file_of(R"({"w":{"dtype":"F32","shape":[0,4611686018427387904,4],"data_offsets":[0,0]}})", {}));
+  EXPECT_THROW_MSG(read_safetensors(dir / "z"), FormatError, "'w'", "shape overflows");
+  spit(dir / "b", file_of(R"({"w":{"dtype":"F64","shape":[4611686018427387904],"data_offsets":[0,0]}})", {}));
+  EXPECT_THROW_MSG(read_safetensors(dir / "b"), FormatError, "'w'", "shape overflows");
+  spit(dir / "ok", file_of(R"({"w":{"dtype":"F32","shape":[0,1099511627776,4],"data_offsets":[0,0]}})", {}));
+  EXPECT_EQ(read_safetensors(dir / "ok").at("w").numel(), 0);
 }
 
 TEST(Safetensors, FailedWriteLeavesNoFile) {

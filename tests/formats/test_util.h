@@ -2,6 +2,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -69,6 +70,15 @@ inline int run_python(const std::string& args, std::string* log = nullptr) {
 // Whether MICRONET_PYTHON can import `module` (torch, numpy) for the interop tests.
 inline bool python_has(const std::string& module) {
   return run_python("-c 'import " + module + "'") == 0;
+}
+
+// The process's peak resident memory so far, in MiB. Each test runs in its own process
+// under ctest (gtest_discover_tests), so the growth across one call bounds what it
+// allocated (and touched).
+inline long peak_rss_mib() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_maxrss / 1024;
 }
 
 // The official state_dict listings, copied into the tree (tests/data/official_state_dicts).
