@@ -18,6 +18,14 @@ std::string step_key(size_t i, const char* what) {
   return buf + std::string(what);
 }
 
+// Sane maxima, far above any MicroNet plan (M3 lowers to ~60 steps); the tensors the
+// counts describe must be in the file in any case, which is checked before anything is
+// allocated for them.
+constexpr int kMaxSteps = 4096;
+constexpr int kMaxSize = 1 << 16;      // input height / width
+constexpr int kMaxBatch = 1 << 16;
+constexpr int kMaxClasses = 1 << 20;
+
 int int_field(const std::map<std::string, std::string>& m, const std::string& key,
               const std::string& path) {
   auto it = m.find(key);
@@ -79,14 +87,32 @@ KernelCases read_kernel_cases(const std::string& path) {
   auto arch = meta.find("arch");
   if (arch == meta.end()) throw FormatError(path + ": kernel cases metadata lacks 'arch'");
   c.arch = arch->second;
-  c.input_h = int_field(meta, "input_height", path);
-  c.input_w = int_field(meta, "input_width", path);
-  c.batch = int_field(meta, "batch", path);
-  c.num_classes = int_field(meta, "num_classes", path);
+  auto bounded = [&](const char* key, int lo, int hi) {
+    const int v = int_field(meta, key, path);
+    if (v < lo || v > hi)
+      throw FormatError(path + ": kernel cases metadata '" + key + "' is " + std::to_string(v) +
+                        ", outside " + std::to_string(lo) + ".." + std::to_string(hi));
+    return v;
+  };
+  c.input_h = bounded("input_height", 1, kMaxSize);
+  c.input_w = bounded("input_width", 1, kMaxSize);
+  c.batch = bounded("batch", 1, kMaxBatch);
+  c.num_classes = bounded("num_classes", 1, kMaxClasses);
   c.seed = uint64_t(int_field(meta, "seed", path));
-  const int steps = int_field(meta, "steps", path);
+  const int steps = bounded("steps", 0, kMaxSteps);
+  // Every step stores at least an input and an expected tensor.
+  if (uint64_t(steps) * 2 + 2 > t.size())
+    throw FormatError(path + ": kernel cases metadata says " + std::to_string(steps) +
+                      " steps, but the file holds only " + std::to_string(t.size()) + " tensors");
   c.model_input = take(t, "model/input", path);
   c.model_logits = take(t, "model/logits", path);
+  const std::vector<int64_t> in_shape = {c.batch, 3, c.input_h, c.input_w};
+  const std::vector<int64_t> out_shape = {c.batch, c.num_classes};
+  if (c.model_input.shape != in_shape || c.model_logits.shape != out_shape)
+    throw FormatError(path + ": model/input " + c.model_input.shape_str() + " or model/logits " +
+                      c.model_logits.shape_str() + " does not fit the metadata (batch " +
+                      std::to_string(c.batch) + ", " + std::to_string(c.input_h) + "x" +
+                      std::to_string(c.input_w) + ", " + std::to_string(c.num_classes) + " classes)");
   c.steps.resize(size_t(steps));
   for (size_t i = 0; i < c.steps.size(); ++i) {
     c.steps[i].input = take(t, step_key(i, "input"), path);

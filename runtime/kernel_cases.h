@@ -40,6 +40,8 @@ struct KernelCases {
 void write_kernel_cases(const std::string& path, const KernelCases& cases);
 // Strict: the format tag, every metadata field, and every tensor of every step must be
 // present and F32; a missing or malformed one is a FormatError naming `path` and the key.
+// Counts are bounded and checked against the tensors in the file (model/input must be
+// batch x 3 x H x W, model/logits batch x classes) before anything is sized from them.
 KernelCases read_kernel_cases(const std::string& path);
 
 }  // namespace micronet
