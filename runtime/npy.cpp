@@ -10,6 +10,8 @@ namespace {
 
 constexpr char kMagic[] = "\x93NUMPY";
 constexpr size_t kMagicLen = 6;
+// NumPy's own limit (NPY_MAXDIMS is 32 before NumPy 2, 64 since).
+constexpr size_t kMaxRank = 64;
 
 // The header is a Python dict literal, e.g. {'descr': '<f4', 'fortran_order': False,
 // 'shape': (2, 3), }. This reads exactly that grammar: str keys, values str | bool | tuple.
@@ -80,6 +82,7 @@ class HeaderParser {
         if (d > (INT64_MAX - 9) / 10) fail("dimension too large");
         d = d * 10 + (s_[pos_++] - '0');
       }
+      if (dims.size() == kMaxRank) fail("shape has more than " + std::to_string(kMaxRank) + " dimensions");
       dims.push_back(d);
       if (peek() == ',') ++pos_;
     }
@@ -123,10 +126,13 @@ Tensor read_npy_f32(const std::string& path) {
   if (fortran)
     throw FormatError(path + ": Fortran-ordered arrays are not supported; save a C-ordered "
                              "array (numpy.ascontiguousarray)");
-  uint64_t numel = 1;
+  // The non-zero dimensions must multiply within int64 even when another one is 0:
+  // readers of the shape compute such products.
+  uint64_t numel = 1, nonzero = 1;
   for (int64_t d : t.shape) {
-    if (d != 0 && numel > UINT64_MAX / 4 / uint64_t(d))
+    if (d != 0 && nonzero > uint64_t(INT64_MAX) / 4 / uint64_t(d))
       throw FormatError(path + ": shape " + t.shape_str() + " overflows");
+    if (d != 0) nonzero *= uint64_t(d);
     numel *= uint64_t(d);
   }
   const uint64_t have = file.size() - data_start;

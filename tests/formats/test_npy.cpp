@@ -122,6 +122,28 @@ TEST(Npy, BadMagicVersionOrHeaderIsRejected) {
   EXPECT_THROW_MSG(read_npy_f32(dir / "s.npy"), FormatError, "bad npy header");
 }
 
+TEST(Npy, ShapesWhoseProductOverflowsAreRefusedEvenWhenEmpty) {
+  // (0, 2^62, 2^62) holds no data, so it passed; any reader of the shape that multiplies
+  // two dimensions then overflows.
+  ScratchDir dir;
+  spit(dir / "z.npy", npy_of("{'descr': '<f4', 'fortran_order': False, "
+                             "'shape': (0, 4611686018427387904, 4611686018427387904), }", 0));
+  EXPECT_THROW_MSG(read_npy_f32(dir / "z.npy"), FormatError, dir / "z.npy", "overflows");
+  spit(dir / "ok.npy", npy_of("{'descr': '<f4', 'fortran_order': False, 'shape': (0, 1099511627776), }", 0));
+  EXPECT_EQ(read_npy_f32(dir / "ok.npy").numel(), 0);
+}
+
+TEST(Npy, MoreThan64DimensionsAreRefused) {
+  ScratchDir dir;
+  std::string dims;
+  for (int i = 0; i < 65; ++i) dims += "1, ";
+  spit(dir / "r.npy", npy_of("{'descr': '<f4', 'fortran_order': False, 'shape': (" + dims + "), }", 4));
+  EXPECT_THROW_MSG(read_npy_f32(dir / "r.npy"), FormatError, "more than 64 dimensions");
+  dims.resize(dims.size() - 3);  // 64 is fine
+  spit(dir / "r64.npy", npy_of("{'descr': '<f4', 'fortran_order': False, 'shape': (" + dims + "), }", 4));
+  EXPECT_EQ(read_npy_f32(dir / "r64.npy").shape.size(), 64u);
+}
+
 TEST(Npy, FailedWriteLeavesNoFile) {
   ScratchDir dir;
   const std::string missing = dir / "absent/out.npy";
