@@ -4,10 +4,15 @@
 
 #include "models/checkpoint/restricted_unpickler.h"
 #include "models/checkpoint/zip_reader.h"
+#include "models/config.h"
+#include "models/state_dict_layout.h"
 
 namespace micronet {
 
 namespace {
+
+// data.pkl of a state_dict is ~100 bytes per tensor; a larger one is no state_dict.
+constexpr uint64_t kMaxPickleBytes = uint64_t(64) << 20;
 
 // Tells zip archives from legacy pickle streams before parsing either.
 void check_magic(const std::string& path) {
@@ -40,13 +45,47 @@ std::string find_prefix(const ZipReader& zip, const std::string& path) {
 
 }  // namespace
 
+uint64_t checkpoint_byte_budget(const ModelPlan& plan) {
+  uint64_t bytes = 0;
+  for (const ParamSpec& p : state_dict_layout(plan)) {
+    uint64_t n = dtype_size(p.dtype);
+    for (int64_t d : p.shape) n *= uint64_t(d);
+    bytes += n;
+  }
+  return 4 * bytes + (uint64_t(64) << 20);
+}
+
+uint64_t default_checkpoint_byte_budget() {
+  static const uint64_t budget = checkpoint_byte_budget(plan_model(model_config("m3")));
+  return budget;
+}
+
 TensorMap load_torch_checkpoint(const std::string& path) {
+  return load_torch_checkpoint(path, default_checkpoint_byte_budget());
+}
+
+TensorMap load_torch_checkpoint(const std::string& path, uint64_t max_bytes) {
   check_magic(path);
   const ZipReader zip(path);
   const std::string prefix = find_prefix(zip, path);
+  const std::string pickle = prefix + "/data.pkl";
+  if (zip.size(pickle) > kMaxPickleBytes)
+    throw FormatError(path + ": " + pickle + " declares " + std::to_string(zip.size(pickle)) +
+                      " bytes; a state_dict pickle is far smaller (limit " +
+                      std::to_string(kMaxPickleBytes) + ")");
+  // The unpickler has checked `nbytes` against the budget; the entry must declare exactly
+  // that size, checked before inflating.
   const PickleRef root = unpickle_restricted(
-      zip.read(prefix + "/data.pkl"),
-      [&](const std::string& key) { return zip.read(prefix + "/data/" + key); }, path);
+      zip.read(pickle),
+      [&](const std::string& key, uint64_t nbytes) {
+        const std::string entry = prefix + "/data/" + key;
+        if (zip.has(entry) && zip.size(entry) != nbytes)
+          throw FormatError(path + ": zip entry '" + entry + "' declares " +
+                            std::to_string(zip.size(entry)) + " bytes, but the pickle says storage '" +
+                            key + "' holds " + std::to_string(nbytes));
+        return zip.read(entry, nbytes);
+      },
+      path, max_bytes);
 
   const PickleValue* dict = root.get();
   if (dict->kind != PickleValue::Kind::Dict)
@@ -63,7 +102,8 @@ TensorMap load_torch_checkpoint(const std::string& path) {
     if (value->kind != PickleValue::Kind::Tensor)
       throw FormatError(path + ": state_dict entry '" + key->string + "' is a " +
                         value->kind_name() + ", not a tensor");
-    out[key->string] = value->tensor;
+    // Move out of values nothing else refers to (a tied weight appears under two keys).
+    out[key->string] = value.use_count() == 1 ? std::move(value->tensor) : value->tensor;
   }
 
   // Checkpoints saved from nn.DataParallel prefix every key with "module.".

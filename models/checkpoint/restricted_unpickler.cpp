@@ -1,5 +1,6 @@
 #include "models/checkpoint/restricted_unpickler.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <map>
@@ -31,20 +32,14 @@ bool allowed_global(const std::string& name) {
          storage_types().count(name);
 }
 
-// Refuses tensors whose gathered copy would exceed this; protects against stride-0
-// (expanded) tensors claiming a huge size over a tiny storage.
-constexpr uint64_t kMaxTensorBytes = uint64_t(8) << 30;
-
-PickleRef make(Kind k) {
-  auto v = std::make_shared<PickleValue>();
-  v->kind = k;
-  return v;
-}
+// A tensor has at most this many dimensions (PyTorch's own limit is 64 too).
+constexpr size_t kMaxRank = 64;
 
 class Machine {
  public:
-  Machine(const std::vector<uint8_t>& p, const StorageLoader& load, const std::string& source)
-      : p_(p), load_(load), source_(source) {}
+  Machine(const std::vector<uint8_t>& p, const StorageLoader& load, const std::string& source,
+          uint64_t max_bytes)
+      : p_(p), load_(load), source_(source), max_bytes_(max_bytes) {}
 
   PickleRef run() {
     for (;;) {
@@ -85,6 +80,43 @@ class Machine {
     return s;
   }
 
+  PickleRef make(Kind k) {
+    if (++values_ > kMaxPickleValues)
+      fail("pickle builds more than " + std::to_string(kMaxPickleValues) +
+           " values; a state_dict needs a few per tensor");
+    auto v = std::make_shared<PickleValue>();
+    v->kind = k;
+    return v;
+  }
+
+  // Counts `n` more bytes against the budget before they are allocated.
+  void reserve_bytes(uint64_t n, const std::string& what) {
+    if (n > max_bytes_ || used_bytes_ > max_bytes_ - n)
+      fail(what + " needs " + std::to_string(n) + " bytes, which would bring the checkpoint to " +
+           std::to_string(used_bytes_) + " + " + std::to_string(n) + " bytes, over its limit of " +
+           std::to_string(max_bytes_) + " bytes (storages and tensor copies together)");
+    used_bytes_ += n;
+  }
+
+  // Puts `child` inside `container`: the child is frozen from now on, so it can never
+  // come to contain its (transitive) container, and the container's depth stays exact.
+  void adopt(PickleValue& container, PickleValue& child) {
+    if (&container == &child) fail(std::string("a ") + child.kind_name() + " cannot contain itself");
+    if (child.depth + 1 > kMaxPickleDepth)
+      fail("containers nest deeper than " + std::to_string(kMaxPickleDepth) +
+           " levels; a state_dict needs about 4");
+    child.inside = true;
+    container.depth = std::max(container.depth, child.depth + 1);
+  }
+  PickleValue& mutable_top(Kind want, const char* op) {
+    PickleValue& c = *top();
+    if (c.kind != want) fail(std::string(op) + " on a " + c.kind_name());
+    if (c.inside)
+      fail(std::string(op) + " on a " + c.kind_name() +
+           " that already sits inside another container (cycles are not supported)");
+    return c;
+  }
+
   void push(PickleRef v) { stack_.push_back(std::move(v)); }
   PickleRef pop() {
     if (stack_.size() <= floor()) fail("pickle stack underflow");
@@ -97,6 +129,11 @@ class Machine {
     return stack_.back();
   }
   size_t floor() const { return marks_.empty() ? 0 : marks_.back(); }
+  void mark() {
+    if (marks_.size() >= size_t(kMaxPickleDepth))
+      fail("MARKs nest deeper than " + std::to_string(kMaxPickleDepth) + " levels");
+    marks_.push_back(stack_.size());
+  }
   std::vector<PickleRef> pop_mark() {
     if (marks_.empty()) fail("pickle pops a MARK that was never pushed");
     std::vector<PickleRef> items(stack_.begin() + std::ptrdiff_t(marks_.back()), stack_.end());
@@ -117,19 +154,28 @@ class Machine {
   }
   PickleRef tuple(std::vector<PickleRef> items) {
     auto v = make(Kind::Tuple);
+    for (const PickleRef& i : items) adopt(*v, *i);
     v->items = std::move(items);
     return v;
   }
 
+  // Python dicts keep the first position of a key and its last value; string keys are
+  // found through the index so that building a dict stays linear.
   void set_item(PickleValue& dict, PickleRef key, PickleRef value) {
-    if (dict.kind != Kind::Dict) fail(std::string("SETITEM on a ") + dict.kind_name());
-    if (key->kind == Kind::String)
-      for (auto& kv : dict.entries)
-        if (kv.first->kind == Kind::String && kv.first->string == key->string) {
-          kv.second = std::move(value);
-          return;
-        }
+    adopt(dict, *key);
+    adopt(dict, *value);
+    if (key->kind == Kind::String) {
+      auto [it, fresh] = dict.index.emplace(key->string, dict.entries.size());
+      if (!fresh) {
+        dict.entries[it->second].second = std::move(value);
+        return;
+      }
+    }
     dict.entries.emplace_back(std::move(key), std::move(value));
+  }
+  void append(PickleValue& list, PickleRef v) {
+    adopt(list, *v);
+    list.items.push_back(std::move(v));
   }
 
   void memo_put(uint64_t index) { memo_[index] = top(); }
@@ -160,7 +206,7 @@ class Machine {
       case '}': push(make(Kind::Dict)); break;
       case ']': push(make(Kind::List)); break;
       case ')': push(make(Kind::Tuple)); break;
-      case '(': marks_.push_back(stack_.size()); break;
+      case '(': mark(); break;
       case 't': push(tuple(pop_mark())); break;
       case 0x85: case 0x86: case 0x87: {  // TUPLE1..3
         std::vector<PickleRef> items(op - 0x84);
@@ -208,26 +254,25 @@ class Machine {
       case 'j': memo_get(uint_le(4)); break;
       case 's': {
         PickleRef value = pop(), key = pop();
-        set_item(*top(), std::move(key), std::move(value));
+        set_item(mutable_top(Kind::Dict, "SETITEM"), std::move(key), std::move(value));
         break;
       }
       case 'u': {
         std::vector<PickleRef> kv = pop_mark();
         if (kv.size() % 2) fail("SETITEMS with an odd number of items");
-        PickleRef dict = top();
-        for (size_t i = 0; i < kv.size(); i += 2) set_item(*dict, kv[i], kv[i + 1]);
+        PickleValue& dict = mutable_top(Kind::Dict, "SETITEMS");
+        for (size_t i = 0; i < kv.size(); i += 2) set_item(dict, std::move(kv[i]), std::move(kv[i + 1]));
         break;
       }
       case 'a': {
         PickleRef v = pop();
-        if (top()->kind != Kind::List) fail(std::string("APPEND on a ") + top()->kind_name());
-        top()->items.push_back(std::move(v));
+        append(mutable_top(Kind::List, "APPEND"), std::move(v));
         break;
       }
       case 'e': {
         std::vector<PickleRef> items = pop_mark();
-        if (top()->kind != Kind::List) fail(std::string("APPENDS on a ") + top()->kind_name());
-        for (auto& v : items) top()->items.push_back(std::move(v));
+        PickleValue& list = mutable_top(Kind::List, "APPENDS");
+        for (auto& v : items) append(list, std::move(v));
         break;
       }
       case 'c': {
@@ -302,12 +347,17 @@ class Machine {
         fail("storage '" + key + "' is named with two dtypes");
       return cached->second;
     }
+    const int64_t numel = pid.items[4]->integer;
+    const uint64_t es = dtype_size(type->second);
+    if (numel < 0 || uint64_t(numel) > UINT64_MAX / es)
+      fail("storage '" + key + "' has an impossible element count " + std::to_string(numel));
+    const uint64_t nbytes = uint64_t(numel) * es;
+    reserve_bytes(nbytes, "storage '" + key + "'");
     auto v = make(Kind::Storage);
     v->string = key;
     v->tensor.dtype = type->second;
-    v->tensor.bytes = load_(key);
-    const int64_t numel = pid.items[4]->integer;
-    if (numel < 0 || v->tensor.bytes.size() != uint64_t(numel) * dtype_size(type->second))
+    v->tensor.bytes = load_(key, nbytes);
+    if (v->tensor.bytes.size() != nbytes)
       fail("storage '" + key + "' holds " + std::to_string(v->tensor.bytes.size()) +
            " bytes, expected " + std::to_string(numel) + " elements of " +
            dtype_name(type->second));
@@ -327,7 +377,11 @@ class Machine {
   }
 
   // _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, hooks[, meta]):
-  // copies the (possibly strided) view into a C-ordered tensor.
+  // copies the (possibly strided) view into a C-ordered tensor. A state_dict tensor never
+  // overlaps itself within its storage (it is contiguous, or a transpose / slice of
+  // something contiguous), so a view whose elements alias each other (a stride-0
+  // expansion of 4 bytes into gigabytes) or that reaches past the storage is refused
+  // before anything is allocated.
   PickleRef rebuild_tensor(const std::vector<PickleRef>& a) {
     if (a.size() < 6 || a.size() > 7 || a[0]->kind != Kind::Storage || a[1]->kind != Kind::Int)
       fail("_rebuild_tensor_v2 arguments are not (storage, offset, size, stride, ...)");
@@ -342,19 +396,43 @@ class Machine {
     t.shape = int_tuple(*a[2], "tensor size");
     const std::vector<int64_t> stride = int_tuple(*a[3], "tensor stride");
     if (stride.size() != t.shape.size()) fail("tensor size and stride differ in length");
+    if (t.shape.size() > kMaxRank) fail("tensor has more than " + std::to_string(kMaxRank) + " dimensions");
+    const std::string view = "tensor view (offset " + std::to_string(offset) + ", size " +
+                             t.shape_str() + ") of storage '" + storage.string + "'";
 
-    unsigned __int128 numel = 1, last = offset;
-    for (size_t d = 0; d < t.shape.size(); ++d) {
-      numel *= uint64_t(t.shape[d]);
-      if (t.shape[d] > 0) last += (unsigned __int128)uint64_t(t.shape[d] - 1) * uint64_t(stride[d]);
-      if (numel * es > kMaxTensorBytes) fail("tensor larger than 8 GiB");
+    // Even an empty tensor's other dimensions must multiply within int64: readers of the
+    // shape compute such products.
+    uint64_t numel = 1, nonzero = 1;
+    for (int64_t d : t.shape) {
+      if (d != 0 && nonzero > uint64_t(INT64_MAX) / uint64_t(d)) fail(view + ": size overflows 64 bits");
+      if (d != 0) nonzero *= uint64_t(d);
+      numel *= uint64_t(d);
     }
     if (numel == 0) return out;
-    if (last >= storage_numel)
-      fail("tensor view (offset " + std::to_string(offset) + ", size " + t.shape_str() +
-           ") reaches past its storage '" + storage.string + "' of " +
+
+    // Walking the dimensions from the smallest stride up, each stride must step over
+    // everything the smaller ones reach (`span` elements): then no two indices share an
+    // element, and the view ends at offset + span - 1.
+    std::vector<std::pair<uint64_t, uint64_t>> dims;  // (stride, size) of dimensions > 1
+    for (size_t d = 0; d < t.shape.size(); ++d)
+      if (t.shape[d] > 1) dims.emplace_back(uint64_t(stride[d]), uint64_t(t.shape[d]));
+    std::sort(dims.begin(), dims.end());
+    uint64_t span = 1;
+    for (const auto& [st, size] : dims) {
+      if (st < span)
+        fail(view + " with stride " + stride_str(stride) +
+             " reads some elements twice; state_dict tensors never overlap themselves");
+      if (st > storage_numel || (size - 1) > (storage_numel - span) / st) {
+        span = UINT64_MAX;  // past the storage in any case
+        break;
+      }
+      span += st * (size - 1);
+    }
+    if (span > storage_numel || offset > storage_numel - span)
+      fail(view + " with stride " + stride_str(stride) + " reaches past the storage's " +
            std::to_string(storage_numel) + " elements");
 
+    reserve_bytes(numel * es, view);
     t.bytes.resize(size_t(numel) * es);
     const uint8_t* src = storage.tensor.bytes.data();
     std::vector<int64_t> index(t.shape.size(), 0);
@@ -374,9 +452,17 @@ class Machine {
     return out;
   }
 
+  static std::string stride_str(const std::vector<int64_t>& stride) {
+    std::string s = "(";
+    for (size_t i = 0; i < stride.size(); ++i) s += (i ? ", " : "") + std::to_string(stride[i]);
+    return s + ")";
+  }
+
   const std::vector<uint8_t>& p_;
   const StorageLoader& load_;
   const std::string& source_;
+  const uint64_t max_bytes_;
+  uint64_t used_bytes_ = 0, values_ = 0;
   size_t pos_ = 0, op_pos_ = 0;
   std::vector<PickleRef> stack_;
   std::vector<size_t> marks_;
@@ -404,14 +490,13 @@ const char* PickleValue::kind_name() const {
 }
 
 const PickleValue* PickleValue::get(const std::string& key) const {
-  for (const auto& kv : entries)
-    if (kv.first->kind == Kind::String && kv.first->string == key) return kv.second.get();
-  return nullptr;
+  auto it = index.find(key);
+  return it == index.end() ? nullptr : entries[it->second].second.get();
 }
 
 PickleRef unpickle_restricted(const std::vector<uint8_t>& pickle, const StorageLoader& load,
-                              const std::string& source) {
-  return Machine(pickle, load, source).run();
+                              const std::string& source, uint64_t max_bytes) {
+  return Machine(pickle, load, source, max_bytes).run();
 }
 
 }  // namespace micronet

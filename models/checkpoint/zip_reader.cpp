@@ -122,10 +122,15 @@ const ZipReader::Entry& ZipReader::entry(const std::string& name) const {
   return entries_[it->second];
 }
 
-std::vector<uint8_t> ZipReader::read(const std::string& name) const {
+uint64_t ZipReader::size(const std::string& name) const { return entry(name).uncompressed; }
+
+std::vector<uint8_t> ZipReader::read(const std::string& name, uint64_t max_bytes) const {
   const Entry& e = entry(name);
   const std::string what = "zip entry '" + name + "'";
   if (e.flags & 0x1) fail(what + " is encrypted");
+  if (e.uncompressed > max_bytes)
+    fail(what + " declares " + std::to_string(e.uncompressed) + " bytes, more than the " +
+         std::to_string(max_bytes) + " expected");
   const uint64_t size = file_.size();
   if (e.local_offset > size || size - e.local_offset < kLocalSize ||
       le(&file_[e.local_offset], 4) != kLocalSig)

@@ -19,9 +19,12 @@ class ZipReader {
   // Entry names in central-directory order.
   std::vector<std::string> names() const;
   bool has(const std::string& name) const;
+  // The entry's uncompressed size as its central directory declares it.
+  uint64_t size(const std::string& name) const;
   // The entry's uncompressed bytes, CRC-checked. Throws FormatError on a missing entry,
-  // an unsupported compression method, or corrupt data.
-  std::vector<uint8_t> read(const std::string& name) const;
+  // an unsupported compression method, corrupt data, or a declared size above
+  // `max_bytes` (checked before allocating; inflating never produces more than declared).
+  std::vector<uint8_t> read(const std::string& name, uint64_t max_bytes = UINT64_MAX) const;
 
  private:
   struct Entry {

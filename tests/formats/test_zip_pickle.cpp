@@ -6,6 +6,7 @@
 
 #include "models/checkpoint/restricted_unpickler.h"
 #include "models/checkpoint/zip_reader.h"
+#include "checkpoint_builder.h"
 #include "test_util.h"
 
 namespace micronet {
@@ -14,42 +15,9 @@ namespace {
 using testing::ScratchDir;
 using testing::spit;
 
-uint32_t crc32_of(const std::string& s) {
-  uint32_t c = 0xffffffffu;
-  for (unsigned char b : s) {
-    c ^= b;
-    for (int k = 0; k < 8; ++k) c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1)));
-  }
-  return ~c;
-}
-
-void put(std::string& out, uint64_t v, int n) {
-  for (int i = 0; i < n; ++i) out += char((v >> (8 * i)) & 0xff);
-}
-
-// A STORED zip of `entries` the way torch lays it out: sizes only in the central directory.
-std::string zip_of(const std::vector<std::pair<std::string, std::string>>& entries) {
-  std::string out, central;
-  for (const auto& [name, data] : entries) {
-    const size_t offset = out.size();
-    put(out, 0x04034b50, 4); put(out, 20, 2); put(out, 0x08, 2); put(out, 0, 2);
-    put(out, 0, 4); put(out, 0, 4); put(out, 0, 4); put(out, 0, 4);
-    put(out, name.size(), 2); put(out, 0, 2);
-    out += name + data;
-    put(central, 0x02014b50, 4); put(central, 20, 2); put(central, 20, 2);
-    put(central, 0x08, 2); put(central, 0, 2); put(central, 0, 4);
-    put(central, crc32_of(data), 4); put(central, data.size(), 4); put(central, data.size(), 4);
-    put(central, name.size(), 2); put(central, 0, 2); put(central, 0, 2);
-    put(central, 0, 2); put(central, 0, 2); put(central, 0, 4); put(central, offset, 4);
-    central += name;
-  }
-  const size_t cd_offset = out.size();
-  out += central;
-  put(out, 0x06054b50, 4); put(out, 0, 4);
-  put(out, entries.size(), 2); put(out, entries.size(), 2);
-  put(out, central.size(), 4); put(out, cd_offset, 4); put(out, 0, 2);
-  return out;
-}
+using testing::Pickle;
+using testing::put;
+using testing::zip_of;
 
 TEST(ZipReader, ReadsStoredEntriesInOrder) {
   ScratchDir dir;
@@ -96,32 +64,8 @@ TEST(ZipReader, InflatesDeflateEntries) {
   EXPECT_EQ(std::string(d.begin(), d.begin() + 6), "abcabc");
 }
 
-// Pickle bytes spelled opcode by opcode.
-struct Pickle {
-  std::string s = "\x80\x02";
-  Pickle& op(char c) { s += c; return *this; }
-  Pickle& str(const std::string& v) { s += 'X'; put(s, v.size(), 4); s += v; return *this; }
-  Pickle& global(const std::string& m, const std::string& n) { s += 'c' + m + '\n' + n + '\n'; return *this; }
-  Pickle& int1(uint8_t v) { s += 'K'; s += char(v); return *this; }
-  std::vector<uint8_t> bytes() const { return std::vector<uint8_t>(s.begin(), s.end()); }
-
-  // {"w": _rebuild_tensor_v2(storage '0' of `numel` floats, offset, size, stride, False, OrderedDict())}
-  static Pickle tensor_dict(uint8_t numel, uint8_t offset, std::vector<uint8_t> size,
-                            std::vector<uint8_t> stride) {
-    Pickle p;
-    p.op('}').str("w").global("torch._utils", "_rebuild_tensor_v2").op('(');
-    p.op('(').str("storage").global("torch", "FloatStorage").str("0").str("cpu").int1(numel).op('t').op('Q');
-    p.int1(offset).op('(');
-    for (uint8_t d : size) p.int1(d);
-    p.op('t').op('(');
-    for (uint8_t d : stride) p.int1(d);
-    p.op('t').op('\x89').global("collections", "OrderedDict").op(')').op('R').op('t').op('R');
-    return p.op('s').op('.');
-  }
-};
-
 StorageLoader floats_0_to(int n) {
-  return [n](const std::string& key) {
+  return [n](const std::string& key, uint64_t) {
     EXPECT_EQ(key, "0");
     std::vector<float> v(static_cast<size_t>(n));
     for (int i = 0; i < n; ++i) v[size_t(i)] = float(i);
@@ -131,7 +75,7 @@ StorageLoader floats_0_to(int n) {
   };
 }
 
-const StorageLoader no_storage = [](const std::string&) -> std::vector<uint8_t> {
+const StorageLoader no_storage = [](const std::string&, uint64_t) -> std::vector<uint8_t> {
   ADD_FAILURE() << "storage loaded";
   return {};
 };
@@ -165,7 +109,7 @@ TEST(RestrictedUnpickler, GathersAStridedViewInCOrder) {
 
 TEST(RestrictedUnpickler, ViewsPastTheStorageAreErrors) {
   EXPECT_THROW_MSG(unpickle_restricted(Pickle::tensor_dict(4, 1, {4}, {1}).bytes(), floats_0_to(4), "x.pth"),
-                   FormatError, "x.pth", "reaches past its storage");
+                   FormatError, "x.pth", "reaches past the storage");
   // The storage file must hold exactly numel elements.
   EXPECT_THROW_MSG(unpickle_restricted(Pickle::tensor_dict(5, 0, {4}, {1}).bytes(), floats_0_to(4), "x.pth"),
                    FormatError, "storage '0' holds 16 bytes");
