@@ -14,6 +14,7 @@ PACKAGES=(
   qemu-user-static g++-aarch64-linux-gnu   # ARM cross build + emulation
   pocl-opencl-icd ocl-icd-opencl-dev       # OpenCL on the CPU
   zlib1g-dev
+  clang-15 libfuzzer-15-dev         # scripts/fuzz.sh (sanitizer runtimes: libclang-common-15-dev)
   libcli11-dev nlohmann-json3-dev   # command line (tools/cli_app.cpp), JSON output of classify
   dataset-fashion-mnist             # Fashion-MNIST IDX files: training, eval, tests
 )
