@@ -92,14 +92,16 @@ ArenaPlan HalideModel::plan_for(int batch) const {
 // Halide indexes every buffer with int32: batch x one image's largest tensor (plus the row
 // halo slack) must stay below 2^31 elements, or the strides would overflow.
 void HalideModel::check_batch_fits(int batch) const {
-  const int64_t limit = 2147483647 - 2 * int64_t(kRowHalo);
-  int64_t largest = int64_t(3) * plan_.input_h * plan_.input_w;
+  // Kernels that read rows through the halo see each row kRowHalo wider on both sides.
+  const int64_t limit = 2147483647;
+  const auto values = [](int64_t c, int64_t h, int64_t w) { return c * h * (w + 2 * kRowHalo); };
+  int64_t largest = values(3, plan_.input_h, plan_.input_w);
   for (const KernelStep& s : steps_)
-    largest = std::max(largest, int64_t(s.spec.out_channels) * s.out_h * s.out_w);
+    largest = std::max(largest, values(s.spec.out_channels, s.out_h, s.out_w));
   if (int64_t(batch) * largest > limit)
     throw RunError("batch " + std::to_string(batch) + " at " + std::to_string(plan_.input_h) + "x" +
-                   std::to_string(plan_.input_w) + " is too large: a tensor of " +
-                   std::to_string(largest) + " values per image would hold " +
+                   std::to_string(plan_.input_w) + " is too large: a tensor indexed over " +
+                   std::to_string(largest) + " values per image (rows with their halo) would span " +
                    std::to_string(int64_t(batch) * largest) +
                    " values, over the 2^31 a Halide buffer can index; use a batch of at most " +
                    std::to_string(limit / largest));

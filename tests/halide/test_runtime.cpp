@@ -124,6 +124,13 @@ TEST(HalideModel, BatchBeyondInt32IndexingIsAnError) {
     EXPECT_NE(std::string(e.what()).find("batch 65536"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("at most"), std::string::npos) << e.what();
   }
+  // The fuzzer's case: 65536 x 3 x 1 x 1 is small, but a 256-channel layer read through the
+  // row halo spans (1 + 2 x 64) x 256 values per image: past 2^31 at that batch (the
+  // kernel's own Halide check caught it only after the strides were computed).
+  HalideModel tiny = make_model("m0", 1, 1);
+  const std::vector<float> x(size_t(65536) * 3, 0.f);
+  EXPECT_THROW(tiny.run(x.data(), 65536), RunError);
+  EXPECT_NO_THROW(tiny.run(x.data(), 2));
 }
 
 TEST(HalideModel, MissingWeightIsAnErrorNamingTheKey) {
