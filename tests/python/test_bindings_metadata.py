@@ -15,11 +15,12 @@ import gzip
 import json
 import pathlib
 import struct
-import zlib
 
 import numpy as np
 import pytest
 import torch
+
+from image_files import write_png as write_png_rgb
 
 mh = pytest.importorskip(
     "micronet_halide",
@@ -39,21 +40,6 @@ N_IMAGES = 20
 def write_pgm(path, grey):
     h, w = grey.shape
     pathlib.Path(path).write_bytes(b"P5\n%d %d\n255\n" % (w, h) + grey.tobytes())
-    return pathlib.Path(path)
-
-
-def write_png_rgb(path, rgb):
-    """8-bit RGB PNG, written by hand (no PIL / cv2 for /usr/bin/python3)."""
-    h, w, _ = rgb.shape
-    raw = b"".join(b"\x00" + rgb[y].tobytes() for y in range(h))
-
-    def chunk(tag, data):
-        return (struct.pack(">I", len(data)) + tag + data
-                + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF))
-
-    blob = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b""))
-    pathlib.Path(path).write_bytes(blob)
     return pathlib.Path(path)
 
 
