@@ -138,7 +138,7 @@ void convert(const std::string& arch, const py::object& checkpoint, const py::ob
   const std::string out_path = path_string(out);
   py::gil_scoped_release nogil;
   const ModelPlan plan = plan_model(cfg, 224, 224, classes);
-  TensorMap w = load_torch_checkpoint(in);
+  TensorMap w = load_torch_checkpoint(in, checkpoint_byte_budget(plan));
   validate_state_dict(w, state_dict_layout(plan), in + " (as MicroNet-" + arch + ")");
   write_safetensors(out_path, w, {{"arch", arch}, {"format", "micronet-official-state-dict"},
                                   {"num_classes", std::to_string(plan.num_classes)},

@@ -18,7 +18,8 @@ int cmd_convert(const ConvertArgs& a) {
   require_not_same_file(a.out, a.checkpoint, "--out", "--checkpoint");
   const ModelPlan plan = plan_model(model_config(a.arch), 224, 224, a.classes);
   Activity doing("reading " + a.checkpoint);
-  TensorMap w = load_torch_checkpoint(a.checkpoint);
+  // The budget follows the model asked for (a 21843-class head is past the default).
+  TensorMap w = load_torch_checkpoint(a.checkpoint, checkpoint_byte_budget(plan));
   validate_state_dict(w, state_dict_layout(plan), a.checkpoint + " (as MicroNet-" + a.arch + ")");
   write_safetensors(a.out, w, {{"arch", a.arch}, {"format", "micronet-official-state-dict"},
                                {"num_classes", std::to_string(plan.num_classes)},

@@ -43,7 +43,7 @@ TensorMap load_weights_or_random(const std::string& path, const ModelPlan& plan,
   *source = path;
   if (is_torch_checkpoint(path)) {
 #ifdef MICRONET_WITH_CHECKPOINT_IMPORT
-    return load_torch_checkpoint(path);
+    return load_torch_checkpoint(path, checkpoint_byte_budget(plan));
 #else
     throw UsageError(path + ": this build cannot import .pth checkpoints (no zlib); convert it "
                      "to .safetensors with `micronet convert` on the host");

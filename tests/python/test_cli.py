@@ -367,3 +367,20 @@ def test_run_weights_of_wrong_arch(converted, cli, tmp_path, out_dir):
     inp = write_npy(tmp_path / "x.npy", random_input(1))
     r = _run(cli, converted("m0"), inp, out_dir, arch="m1")
     assert_failed_cleanly(r, out_dir, "micronet_m0.safetensors", ("arch", "shape", "missing"))
+
+
+def test_convert_budget_follows_the_model(cli, tmp_path):
+    """The .pth byte budget is derived from the model asked for: an M3 checkpoint with a
+    21843-class head (ImageNet-21k) is past the default budget (sized for 1000 classes) but
+    converts with --classes 21843; the same file read as 1000 classes stays refused."""
+    model = micronet_torch.build_micronet("m3", num_classes=21843)
+    pth = tmp_path / "m3_21k.pth"
+    torch.save(model.state_dict(), pth)
+    out = tmp_path / "m3_21k.safetensors"
+    r = cli("convert", "--arch", "m3", "--classes", 21843, "--checkpoint", pth, "--out", out)
+    assert r.returncode == 0, r.stderr
+    assert out.is_file()
+    r = cli("convert", "--arch", "m3", "--checkpoint", pth, "--out", tmp_path / "as_1000.safetensors")
+    assert r.returncode != 0
+    assert str(pth) in r.stderr
+    assert not (tmp_path / "as_1000.safetensors").exists()
