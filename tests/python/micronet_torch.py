@@ -3,7 +3,7 @@
 It follows the architecture of the official implementation (liyunsheng13/micronet,
 backbone/micronet.py and backbone/activation.py) module for module, so that
 `state_dict()` has exactly the official keys and shapes (see
-shared/reference/micronet_m*_state_dict.tsv) and the forward pass in eval mode computes
+tests/data/official_state_dicts/micronet_m*_state_dict.tsv) and the forward pass in eval mode computes
 the same function. The code is written from the facts in MICRONET_SPEC.md, not copied.
 
 It stands in for "a checkpoint saved from the official PyTorch code": the tests save
