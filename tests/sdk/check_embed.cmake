@@ -1,4 +1,5 @@
-# cmake -DBUILD=.. -DSOURCE=.. -DWORK=.. -DWEIGHTS=.. -P check_embed.cmake
+# cmake -DBUILD=.. -DSOURCE=.. -DWORK=.. -DWEIGHTS=.. [-DEXAMPLE_CXX_FLAGS=..] [-DEXAMPLE_LINK_FLAGS=..]
+#       -P check_embed.cmake
 function(run what)
   execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
   if(NOT rc EQUAL 0)
@@ -10,7 +11,8 @@ endfunction()
 file(REMOVE_RECURSE ${WORK})
 run("install" ${CMAKE_COMMAND} --install ${BUILD} --component sdk --prefix ${WORK}/prefix)
 run("configure examples/embed" ${CMAKE_COMMAND} -S ${SOURCE}/examples/embed -B ${WORK}/build
-    -DCMAKE_PREFIX_PATH=${WORK}/prefix -DCMAKE_BUILD_TYPE=Release)
+    -DCMAKE_PREFIX_PATH=${WORK}/prefix -DCMAKE_BUILD_TYPE=Release
+    "-DCMAKE_CXX_FLAGS=${EXAMPLE_CXX_FLAGS}" "-DCMAKE_EXE_LINKER_FLAGS=${EXAMPLE_LINK_FLAGS}")
 run("build examples/embed" ${CMAKE_COMMAND} --build ${WORK}/build)
 
 # The library a deployment ships links neither LibTorch, OpenCV nor LLVM.
