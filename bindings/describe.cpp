@@ -3,7 +3,6 @@
 #include <pybind11/stl.h>
 
 #include <algorithm>
-#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 
@@ -35,11 +34,10 @@ py::dict metadata_dict(const ModelMetadata& meta) {
                   std::to_string(meta.input_w) + ", greyscale replicated to 3 channels";
     for (int c = 0; c < 3; ++c) mean.append(shown(meta.mean)), std.append(shown(meta.std));
   } else {
-    const PreprocessOptions o;  // ImageNet statistics
-    const int crop = meta.input_h;
+    const PreprocessOptions o = imagenet_options_for(meta.input_h);
     d["preprocess"] = "imagenet";
-    d["resize"] = "bilinear, shorter side to " + std::to_string(std::lround(crop * 256.0 / 224.0)) +
-                  ", centre crop " + std::to_string(crop) + "x" + std::to_string(crop);
+    d["resize"] = "bilinear, shorter side to " + std::to_string(o.resize_shorter) + ", centre crop " +
+                  std::to_string(o.crop) + "x" + std::to_string(o.crop);
     for (int c = 0; c < 3; ++c) mean.append(shown(o.mean[c])), std.append(shown(o.std[c]));
   }
   d["mean"] = mean;

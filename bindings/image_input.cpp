@@ -1,6 +1,5 @@
 #include "bindings/image_input.h"
 
-#include <cmath>
 
 #include "bindings/array_io.h"
 #include "runtime/grey_image.h"
@@ -28,8 +27,7 @@ std::vector<float> preprocess_image(py::handle image, const ModelMetadata& meta)
     if (meta.input_h != meta.input_w)
       throw FormatError("ImageNet preprocessing needs a square input size, the model's is " +
                         std::to_string(meta.input_h) + "x" + std::to_string(meta.input_w));
-    rgb.crop = meta.input_h;
-    rgb.resize_shorter = int(std::lround(meta.input_h * 256.0 / 224.0));
+    rgb = imagenet_options_for(meta.input_h);
   }
   if (is_path_like(image)) {
     const std::string path = existing_file(image, "image file");

@@ -55,6 +55,11 @@ HalideModel::HalideModel(ModelPlan plan, const TensorMap& weights, const std::st
                      "(generators/kernels.cmake) and rebuild");
     kernels_.push_back(k);
   }
+  // Kernels that read rows through the halo see each row kRowHalo wider on both sides.
+  const auto values = [](int64_t c, int64_t h, int64_t w) { return c * h * (w + 2 * kRowHalo); };
+  largest_tensor_values_ = values(3, plan_.input_h, plan_.input_w);
+  for (const KernelStep& s : steps_)
+    largest_tensor_values_ = std::max(largest_tensor_values_, values(s.spec.out_channels, s.out_h, s.out_w));
 }
 
 HalideModel::~HalideModel() = default;
@@ -92,12 +97,7 @@ ArenaPlan HalideModel::plan_for(int batch) const {
 // Halide indexes every buffer with int32: batch x one image's largest tensor (plus the row
 // halo slack) must stay below 2^31 elements, or the strides would overflow.
 void HalideModel::check_batch_fits(int batch) const {
-  // Kernels that read rows through the halo see each row kRowHalo wider on both sides.
-  const int64_t limit = 2147483647;
-  const auto values = [](int64_t c, int64_t h, int64_t w) { return c * h * (w + 2 * kRowHalo); };
-  int64_t largest = values(3, plan_.input_h, plan_.input_w);
-  for (const KernelStep& s : steps_)
-    largest = std::max(largest, values(s.spec.out_channels, s.out_h, s.out_w));
+  const int64_t limit = 2147483647, largest = largest_tensor_values_;
   if (int64_t(batch) * largest > limit)
     throw RunError("batch " + std::to_string(batch) + " at " + std::to_string(plan_.input_h) + "x" +
                    std::to_string(plan_.input_w) + " is too large: a tensor indexed over " +

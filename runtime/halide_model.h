@@ -68,6 +68,7 @@ class HalideModel {
   std::vector<KernelStep> steps_;
   std::vector<PreparedStep> prepared_;
   std::vector<const KernelEntry*> kernels_;
+  int64_t largest_tensor_values_ = 0;  // one image's largest tensor as Halide indexes it (halo rows)
   mutable std::mutex mu_;
   mutable std::vector<std::unique_ptr<Arena>> free_arenas_;
   mutable size_t arenas_allocated_ = 0;

@@ -1,5 +1,7 @@
 #include "runtime/preprocess.h"
 
+#include <cmath>
+
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -28,8 +30,16 @@ std::vector<float> to_chw(const cv::Mat& rgb, const PreprocessOptions& o) {
 }
 }  // namespace
 
-std::vector<float> preprocess_image_file(const std::string& path, const PreprocessOptions& o) {
-  const cv::Mat bgr = read_image_bounded(path, cv::IMREAD_COLOR);
+PreprocessOptions imagenet_options_for(int size) {
+  PreprocessOptions o;
+  o.crop = size;
+  o.resize_shorter = int(std::lround(size * 256.0 / 224.0));
+  return o;
+}
+
+std::vector<float> preprocess_image_file(const std::string& path, const PreprocessOptions& o,
+                                         int64_t max_pixels) {
+  const cv::Mat bgr = read_image_bounded(path, cv::IMREAD_COLOR, max_pixels);
   cv::Mat rgb;
   cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
   return to_chw(rgb, o);

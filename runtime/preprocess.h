@@ -16,9 +16,13 @@ struct PreprocessOptions {
   float std[3] = {0.229f, 0.224f, 0.225f};
 };
 
-// Throws FormatError naming `path` when it is missing, not a decodable image or larger than
-// read_image_bounded's default pixel limit (runtime/image_read.h).
-std::vector<float> preprocess_image_file(const std::string& path, const PreprocessOptions& o = {});
+// The ImageNet recipe (shorter side 256, crop 224) scaled to a square model input of `size`.
+PreprocessOptions imagenet_options_for(int size);
+
+// Throws FormatError naming `path` when it is missing, not a decodable image or more than
+// `max_pixels` pixels by its header (runtime/image_read.h).
+std::vector<float> preprocess_image_file(const std::string& path, const PreprocessOptions& o = {},
+                                         int64_t max_pixels = int64_t(64) << 20);
 // `rgb` is H x W x 3 uint8, row-major, RGB order.
 std::vector<float> preprocess_rgb(const uint8_t* rgb, int height, int width,
                                   const PreprocessOptions& o = {});

@@ -7,11 +7,8 @@
 
 #include <nlohmann/json.hpp>
 #include <opencv2/core/utils/logger.hpp>
-#include <opencv2/imgcodecs.hpp>
-#include <opencv2/imgproc.hpp>
 
 #include "runtime/grey_image.h"
-#include "runtime/image_read.h"
 #include "runtime/preprocess.h"
 #include "tools/activity.h"
 #include "tools/backend.h"
@@ -42,13 +39,7 @@ std::vector<float> image_input(const std::string& path, const ModelMetadata& m, 
     p.out_h = plan.input_h, p.out_w = plan.input_w, p.mean = m.mean, p.std = m.std;
     return preprocess_grey_file(path, p, max_pixels);
   }
-  const cv::Mat bgr = read_image_bounded(path, cv::IMREAD_COLOR, max_pixels);
-  cv::Mat rgb;
-  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
-  PreprocessOptions imagenet;  // 256 -> 224, scaled to the model's size
-  imagenet.crop = plan.input_h;
-  imagenet.resize_shorter = int(std::lround(plan.input_h * 256.0 / 224.0));
-  return preprocess_rgb(rgb.ptr<uint8_t>(), rgb.rows, rgb.cols, imagenet);
+  return preprocess_image_file(path, imagenet_options_for(plan.input_h), max_pixels);
 }
 
 struct Ranked {
