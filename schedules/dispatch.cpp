@@ -55,4 +55,31 @@ void schedule_head(HeadStages& s, int in_channels, int hidden, int classes,
   }
 }
 
+KnobSpace gconv_space(const ConvShape& shape, const Halide::Target& t) {
+  switch (family(t, "gconv")) {
+    case Family::X86: return x86::gconv_space(shape, t);
+    case Family::Arm: return arm::gconv_space(shape, t);
+    case Family::Gpu: return gpu::gconv_space(shape, t);
+  }
+  return {};
+}
+
+KnobSpace spatial_conv_space(const ConvShape& shape, const Halide::Target& t) {
+  switch (family(t, "spatial conv")) {
+    case Family::X86: return x86::spatial_conv_space(shape, t);
+    case Family::Arm: return arm::spatial_conv_space(shape, t);
+    case Family::Gpu: return gpu::spatial_conv_space(shape, t);
+  }
+  return {};
+}
+
+KnobSpace head_space(int in_channels, int hidden, int classes, const Halide::Target& t) {
+  switch (family(t, "head")) {
+    case Family::X86: return x86::head_space(in_channels, hidden, classes, t);
+    case Family::Arm: return arm::head_space(in_channels, hidden, classes, t);
+    case Family::Gpu: return gpu::head_space(in_channels, hidden, classes, t);
+  }
+  return {};
+}
+
 }  // namespace micronet::sched

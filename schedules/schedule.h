@@ -5,6 +5,7 @@
 
 #include "Halide.h"
 #include "generators/epilogue.h"
+#include "schedules/knob_space.h"
 #include "schedules/knobs.h"
 
 namespace micronet::sched {
@@ -48,8 +49,16 @@ void schedule_spatial_conv(SpatialConvStages& s, const ConvShape& shape, const H
                            const Knobs& k);
 void schedule_head(HeadStages& s, int in_channels, int hidden, int classes,
                    const Halide::Target& t, const Knobs& k);
+// The tuning space each schedule reads its knobs from (declared beside it, in the family's
+// file), for the target's family. The autotuner enumerates these.
+KnobSpace gconv_space(const ConvShape& shape, const Halide::Target& t);
+KnobSpace spatial_conv_space(const ConvShape& shape, const Halide::Target& t);
+KnobSpace head_space(int in_channels, int hidden, int classes, const Halide::Target& t);
 
 namespace x86 {
+KnobSpace gconv_space(const ConvShape& shape, const Halide::Target& t);
+KnobSpace spatial_conv_space(const ConvShape& shape, const Halide::Target& t);
+KnobSpace head_space(int in_channels, int hidden, int classes, const Halide::Target& t);
 void schedule_gconv(GconvStages& s, const ConvShape& shape, const Halide::Target& t,
                     const Knobs& k);
 void schedule_spatial_conv(SpatialConvStages& s, const ConvShape& shape, const Halide::Target& t,
@@ -60,6 +69,9 @@ void schedule_shift_max(gen::EpilogueStages& e, const Halide::Target& t);
 }  // namespace x86
 
 namespace arm {
+KnobSpace gconv_space(const ConvShape& shape, const Halide::Target& t);
+KnobSpace spatial_conv_space(const ConvShape& shape, const Halide::Target& t);
+KnobSpace head_space(int in_channels, int hidden, int classes, const Halide::Target& t);
 void schedule_gconv(GconvStages& s, const ConvShape& shape, const Halide::Target& t,
                     const Knobs& k);
 void schedule_spatial_conv(SpatialConvStages& s, const ConvShape& shape, const Halide::Target& t,
@@ -70,6 +82,9 @@ void schedule_shift_max(gen::EpilogueStages& e, const Halide::Target& t);
 }  // namespace arm
 
 namespace gpu {
+KnobSpace gconv_space(const ConvShape& shape, const Halide::Target& t);
+KnobSpace spatial_conv_space(const ConvShape& shape, const Halide::Target& t);
+KnobSpace head_space(int in_channels, int hidden, int classes, const Halide::Target& t);
 void schedule_gconv(GconvStages& s, const ConvShape& shape, const Halide::Target& t,
                     const Knobs& k);
 void schedule_spatial_conv(SpatialConvStages& s, const ConvShape& shape, const Halide::Target& t,

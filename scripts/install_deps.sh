@@ -17,6 +17,9 @@ PACKAGES=(
   clang-15 libfuzzer-15-dev         # scripts/fuzz.sh (sanitizer runtimes: libclang-common-15-dev)
   libcli11-dev nlohmann-json3-dev   # command line (tools/cli_app.cpp), JSON output of classify
   dataset-fashion-mnist             # Fashion-MNIST IDX files: training, eval, tests
+  libxgboost-dev                    # the autotuner's cost model (autotune/cost_model.cpp)
+  python3-matplotlib                # tuning curves and report plots
+  parallel                          # sharded tuning across machines (README)
 )
 
 SUDO=""

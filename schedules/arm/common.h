@@ -1,6 +1,8 @@
 // Small target facts shared by the ARM schedules.
 #pragma once
 
+#include <algorithm>
+
 namespace micronet::sched::arm {
 
 // The largest divisor of n that is <= cap (>= 1): register blocks must tile n exactly.

@@ -5,13 +5,29 @@
 // of the block. AArch64 has 32 q registers, so the default block is twice x86's:
 // 2 vectors x 8 channels = 16 accumulators + 2 inputs + broadcast weights.
 #include "schedules/arm/common.h"
+#include "schedules/knob_space.h"
 #include "schedules/schedule.h"
 
 namespace micronet::sched::arm {
 
 using namespace Halide;
 
-void schedule_gconv(GconvStages& s, const ConvShape& sh, const Target& t, const Knobs& k) {
+KnobSpace gconv_space(const ConvShape& sh, const Target& /*t*/) {
+  const int cout_pg = sh.out_channels / sh.groups;
+  KnobSpace s;
+  s.define("tile_vectors", {1, 2, 3, 4}, 2, "spatial positions per register tile, in vectors");
+  s.define("oc_block", {1, 2, 4, 8}, 8,
+           "cap on output channels per register tile (the largest divisor of the group's channels)");
+  s.define("parallel", {0, 1}, 1, "groups as parallel tasks");
+  // NEON has 32 q registers: accumulators + an input and a weight vector must fit.
+  s.require("accumulators + 2 operand vectors must fit the 32 NEON registers", [=](const Knobs& k) {
+    return k.get("tile_vectors", 1) * std::min(cout_pg, k.get("oc_block", 1)) + 2 <= 32;
+  });
+  return s;
+}
+
+void schedule_gconv(GconvStages& s, const ConvShape& sh, const Target& t, const Knobs& tuned) {
+  const Knobs k = arm::gconv_space(sh, t).resolve(tuned);
   const int V = t.natural_vector_size<float>();
   const int cout_pg = sh.out_channels / sh.groups;
   const int tile = V * k.get("tile_vectors", 2);

@@ -1,14 +1,23 @@
 // ARM (NEON) schedule of the head: like x86, each Linear streams transposed weight rows
 // into a block of outputs held in registers; with 32 q registers the default block is
 // 8 vectors (32 outputs).
+#include "schedules/knob_space.h"
 #include "schedules/schedule.h"
 
 namespace micronet::sched::arm {
 
 using namespace Halide;
 
-void schedule_head(HeadStages& s, int /*in_channels*/, int /*hidden*/, int /*classes*/,
-                   const Target& t, const Knobs& k) {
+KnobSpace head_space(int /*in_channels*/, int /*hidden*/, int /*classes*/, const Target& /*t*/) {
+  KnobSpace s;
+  s.define("fc_vectors", {1, 2, 4, 8, 16}, 8, "outputs per parallel block, in vectors");
+  s.define("parallel", {0, 1}, 1, "output blocks as parallel tasks");
+  return s;
+}
+
+void schedule_head(HeadStages& s, int in_channels, int hidden, int classes, const Target& t,
+                   const Knobs& tuned) {
+  const Knobs k = arm::head_space(in_channels, hidden, classes, t).resolve(tuned);
   const int V = t.natural_vector_size<float>();
   const int block = V * k.get("fc_vectors", 8);
   const bool par = k.get("parallel", 1) != 0;

@@ -4,19 +4,28 @@
 // horizontal conv that consumes it (or whole when several output planes share it), rows
 // vectorized along x with 4-lane vectors, unrolled `x_unroll` vectors per iteration so
 // the 32 registers hold several independent accumulators; planes are the parallel loop.
+#include "schedules/knob_space.h"
 #include "schedules/schedule.h"
 
 namespace micronet::sched::arm {
 
 using namespace Halide;
 
-void schedule_spatial_conv(SpatialConvStages& s, const ConvShape& sh, const Target& t,
-                           const Knobs& k) {
+KnobSpace spatial_conv_space(const ConvShape& sh, const Target& t) {
   const int V = t.natural_vector_size<float>();
   const int out_w = (sh.est_w + 2 * (sh.kernel / 2) - sh.kernel) / sh.stride + 1;
+  KnobSpace s;
   // Two vectors per iteration where rows are wide enough, else one.
-  int xv = V * (out_w >= 4 * V ? 2 : 1);
-  xv = k.get("x_vector", xv);
+  s.define("x_vector", {4, 8, 16}, V * (out_w >= 4 * V ? 2 : 1), "floats per step along a row");
+  s.define("parallel", {0, 1}, 1, "planes as parallel tasks");
+  return s;
+}
+
+void schedule_spatial_conv(SpatialConvStages& s, const ConvShape& sh, const Target& t,
+                           const Knobs& tuned) {
+  const Knobs k = arm::spatial_conv_space(sh, t).resolve(tuned);
+  const int V = t.natural_vector_size<float>();
+  const int xv = k.get("x_vector", V);
   const bool par = k.get("parallel", 1) != 0;
   Var xo("xo"), xi("xi");
 

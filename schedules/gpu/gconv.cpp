@@ -6,18 +6,40 @@
 // times all channel blocks of the group; blocks run over position tiles and
 // (group, image) pairs.
 #include "schedules/gpu/common.h"
+#include "schedules/knob_space.h"
 #include "schedules/schedule.h"
 
 namespace micronet::sched::gpu {
 
 using namespace Halide;
 
-void schedule_gconv(GconvStages& s, const ConvShape& sh, const Target& t, const Knobs& k) {
-  const int cout_pg = sh.out_channels / sh.groups;
-  int ob = largest_divisor_at_most(cout_pg, k.get("oc_block", 4));
-  // Keep the number of threads per block <= 1024 (and reasonable).
+namespace {
+// oc_block is a cap: the block is its largest divisor of the group's channels, widened
+// until at most 32 channel blocks share a thread block (<= 1024 threads).
+int channel_block(int cout_pg, int cap) {
+  int ob = largest_divisor_at_most(cout_pg, cap);
   while (cout_pg / ob > 32 && ob < cout_pg) ob = largest_divisor_at_most(cout_pg, ob * 2);
-  const int tx = k.get("threads_x", cout_pg / ob > 8 ? 16 : 32);
+  return ob;
+}
+}  // namespace
+
+KnobSpace gconv_space(const ConvShape& sh, const Target& /*t*/) {
+  const int cout_pg = sh.out_channels / sh.groups;
+  KnobSpace s;
+  s.define("oc_block", {1, 2, 4, 8, 16}, 4, "cap on output channels per thread (registers)");
+  s.define("threads_x", {8, 16, 32, 64}, cout_pg / channel_block(cout_pg, 4) > 8 ? 16 : 32,
+           "consecutive positions per thread block (coalesced loads)");
+  s.require("at most 1024 threads per block", [=](const Knobs& k) {
+    return k.get("threads_x", 32) * (cout_pg / channel_block(cout_pg, k.get("oc_block", 4))) <= 1024;
+  });
+  return s;
+}
+
+void schedule_gconv(GconvStages& s, const ConvShape& sh, const Target& t, const Knobs& tuned) {
+  const Knobs k = gpu::gconv_space(sh, t).resolve(tuned);
+  const int cout_pg = sh.out_channels / sh.groups;
+  const int ob = channel_block(cout_pg, k.get("oc_block", 4));
+  const int tx = k.get("threads_x", 32);
   const TailStrategy guard = TailStrategy::GuardWithIf;
 
   Var io("io"), ii("ii"), oco("oco"), oci("oci"), gn("gn");

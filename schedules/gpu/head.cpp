@@ -3,14 +3,22 @@
 // coalesced), the reduction over inputs serial in the thread; blocks over output tiles
 // and images.
 #include "schedules/gpu/common.h"
+#include "schedules/knob_space.h"
 #include "schedules/schedule.h"
 
 namespace micronet::sched::gpu {
 
 using namespace Halide;
 
-void schedule_head(HeadStages& s, int /*in_channels*/, int /*hidden*/, int /*classes*/,
-                   const Target& /*t*/, const Knobs& k) {
+KnobSpace head_space(int /*in_channels*/, int /*hidden*/, int /*classes*/, const Target& /*t*/) {
+  KnobSpace s;
+  s.define("threads", {32, 64, 128, 256}, 64, "outputs per thread block");
+  return s;
+}
+
+void schedule_head(HeadStages& s, int in_channels, int hidden, int classes, const Target& t,
+                   const Knobs& tuned) {
+  const Knobs k = gpu::head_space(in_channels, hidden, classes, t).resolve(tuned);
   const int threads = k.get("threads", 64);
   s.pooled.compute_root();
   launch_1d(s.pooled, s.c, 32, s.n);

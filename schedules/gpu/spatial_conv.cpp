@@ -10,17 +10,29 @@
 // Unmeasured on a real GPU (none was lent to this project yet): correctness is tested on
 // PoCL; the knob lets a tuning record turn it off where it does not pay.
 #include "schedules/gpu/common.h"
+#include "schedules/knob_space.h"
 #include "schedules/schedule.h"
 
 namespace micronet::sched::gpu {
 
 using namespace Halide;
 
-void schedule_spatial_conv(SpatialConvStages& s, const ConvShape& sh, const Target& t,
-                           const Knobs& k) {
+KnobSpace spatial_conv_space(const ConvShape& sh, const Target& /*t*/) {
   const int out_w = (sh.est_w + 2 * (sh.kernel / 2) - sh.kernel) / sh.stride + 1;
-  const int tx = k.get("threads_x", out_w >= 32 ? 32 : out_w >= 16 ? 16 : 8);
-  const int ty = k.get("threads_y", 64 / tx < 1 ? 1 : 64 / tx > 8 ? 8 : 64 / tx);
+  const int tx = out_w >= 32 ? 32 : out_w >= 16 ? 16 : 8;
+  KnobSpace s;
+  s.define("threads_x", {8, 16, 32, 64}, tx, "threads along a row per block");
+  s.define("threads_y", {1, 2, 4, 8}, 64 / tx < 1 ? 1 : 64 / tx > 8 ? 8 : 64 / tx,
+           "rows per block");
+  s.define("stage_mid", {0, 1}, 1, "1: the vertical conv staged in shared memory per block");
+  return s;
+}
+
+void schedule_spatial_conv(SpatialConvStages& s, const ConvShape& sh, const Target& t,
+                           const Knobs& tuned) {
+  const Knobs k = gpu::spatial_conv_space(sh, t).resolve(tuned);
+  const int tx = k.get("threads_x", 32);
+  const int ty = k.get("threads_y", 2);
   const TailStrategy guard = TailStrategy::GuardWithIf;
   // Returns the innermost block variable (where a per-block stage is computed).
   auto tile2d = [&](Func f) {

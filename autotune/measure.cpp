@@ -1,0 +1,96 @@
+#include "autotune/measure.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <random>
+
+#include "HalideRuntime.h"
+#include "generators/layout.h"
+#include "runtime/kernel_call.h"
+
+namespace micronet::tune {
+
+namespace {
+
+// A tensor with the kRowHalo floats of readable slack the kernels may touch on each side
+// (generators/layout.h), as the runtime's arena provides.
+struct Slab {
+  std::vector<float> data;
+  explicit Slab(size_t n) : data(n + 2 * size_t(kRowHalo), 0.0f) {}
+  float* get() { return data.data() + kRowHalo; }
+};
+
+size_t input_floats(const KernelStep& s) {
+  const int c = s.spec.family == KernelFamily::Stem ? 3 : s.spec.in_channels;
+  return size_t(c) * s.in_h * s.in_w;
+}
+
+size_t output_floats(const KernelStep& s) {
+  if (s.spec.family == KernelFamily::Head) return size_t(s.spec.classes);
+  return size_t(s.spec.out_channels) * s.out_h * s.out_w;
+}
+
+void fill(Slab& s, std::mt19937_64& rng) {
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  for (float& v : s.data) v = u(rng);
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+}  // namespace
+
+Timing measure_kernel(const KernelEntry& kernel, const Workload& w, const MeasureOptions& o) {
+  halide_set_num_threads(o.threads);
+  const KernelStep& s = w.step;
+  std::mt19937_64 rng(o.seed);
+  Slab in(input_floats(s) * o.batch), res(output_floats(s) * o.batch), out(output_floats(s) * o.batch);
+  fill(in, rng);
+  fill(res, rng);
+  auto call = [&] {
+    call_kernel(kernel, s, w.prepared, o.batch, in.get(), s.spec.residual ? res.get() : nullptr, out.get());
+  };
+  using clock = std::chrono::steady_clock;
+  // Warm-up: first-call dispatch, page faults, caches.
+  const auto warm_end = clock::now() + std::chrono::duration<double>(o.repeat_seconds);
+  int warm = 0;
+  do {
+    call();
+  } while (++warm < 2 || clock::now() < warm_end);
+
+  Timing t;
+  std::vector<double> medians;
+  for (int r = 0; r < std::max(1, o.repeats); ++r) {
+    std::vector<double> calls;
+    const auto end = clock::now() + std::chrono::duration<double>(o.repeat_seconds);
+    do {
+      const auto a = clock::now();
+      call();
+      calls.push_back(std::chrono::duration<double, std::micro>(clock::now() - a).count());
+    } while (calls.size() < 3 || clock::now() < end);
+    medians.push_back(median(calls));
+  }
+  t.median_us = median(medians);
+  t.min_us = *std::min_element(medians.begin(), medians.end());
+  t.repeats = int(medians.size());
+  t.output.assign(out.get(), out.get() + output_floats(s) * o.batch);
+  return t;
+}
+
+double relative_l2(const std::vector<float>& a, const std::vector<float>& b) {
+  if (a.size() != b.size() || a.empty()) return std::numeric_limits<double>::infinity();
+  double num = 0, den = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (!std::isfinite(a[i]) || !std::isfinite(b[i])) return std::numeric_limits<double>::infinity();
+    const double d = double(a[i]) - b[i];
+    num += d * d;
+    den += double(b[i]) * b[i];
+  }
+  return den > 0 ? std::sqrt(num / den) : (num > 0 ? std::numeric_limits<double>::infinity() : 0.0);
+}
+
+}  // namespace micronet::tune

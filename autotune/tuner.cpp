@@ -1,0 +1,396 @@
+#include "autotune/tuner.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <future>
+#include <map>
+#include <memory>
+#include <ostream>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+
+#include "Halide.h"
+#include "autotune/candidate_compiler.h"
+#include "autotune/candidate_library.h"
+#include "autotune/kernel_space.h"
+#include "autotune/search_strategy.h"
+#include "autotune/tuning_db.h"
+#include "schedules/knob_space.h"
+
+namespace micronet::tune {
+
+namespace fs = std::filesystem;
+
+std::vector<Workload> shard(const std::vector<Workload>& workloads, int index, int count) {
+  if (count < 1 || index < 0 || index >= count)
+    throw std::invalid_argument("--shard " + std::to_string(index + 1) + "/" + std::to_string(count) +
+                                ": want I/N with 1 <= I <= N");
+  std::vector<std::string> names;
+  for (const Workload& w : workloads) names.push_back(w.step.spec.name());
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  std::set<std::string> mine;
+  for (size_t i = 0; i < names.size(); ++i)
+    if (int(i % size_t(count)) == index) mine.insert(names[i]);
+  std::vector<Workload> out;
+  for (const Workload& w : workloads)
+    if (mine.count(w.step.spec.name())) out.push_back(w);
+  return out;
+}
+
+namespace {
+
+std::string project_commit() {
+  std::string out = "unknown";
+  FILE* p = popen("git -C " MICRONET_SOURCE_DIR " rev-parse --short=12 HEAD 2>/dev/null", "r");
+  if (!p) return out;
+  char buf[64] = {0};
+  if (fgets(buf, sizeof buf, p)) {
+    out = buf;
+    while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+  }
+  pclose(p);
+  return out.empty() ? "unknown" : out;
+}
+
+std::string halide_version() {
+  return MICRONET_HALIDE_VERSION;  // Halide 14's headers carry no version macro: CMake's
+}
+
+std::string first_line(const std::string& s) {
+  // Keep the message that says what failed, not Halide's whole log.
+  std::istringstream in(s);
+  std::string line, last_useful;
+  while (std::getline(in, line)) {
+    if (line.find("rror") != std::string::npos || line.find("what()") != std::string::npos) return line;
+    if (!line.empty()) last_useful = line;
+  }
+  return last_useful.empty() ? s.substr(0, 200) : last_useful;
+}
+
+struct Context {
+  explicit Context(const TuneOptions& options) : o(options) {}
+  const TuneOptions& o;
+  std::string target;        // concrete Halide target string
+  std::string target_family;
+  std::string machine, commit, version;
+  std::string work_dir;
+  std::set<std::string> measured;  // point keys already in the database
+  std::vector<TuningRecord> db;
+  int serial = 0;
+};
+
+TuningRecord base_record(const Context& c, const Workload& w) {
+  TuningRecord r;
+  r.kernel = w.step.spec.name();
+  r.family = family_name(w.step.spec);
+  r.target = c.target;
+  r.target_family = c.target_family;
+  r.machine = c.machine;
+  r.batch = c.o.measure.batch;
+  r.threads = c.o.measure.threads;
+  r.height = w.step.in_h;
+  r.width = w.step.in_w;
+  r.halide_version = c.version;
+  r.commit = c.commit;
+  return r;
+}
+
+TuningRecord record_for(const Context& c, const Workload& w, const Candidate& cand,
+                        const std::string& strategy, int trial) {
+  TuningRecord r = base_record(c, w);
+  r.knobs = cand.knobs.values();
+  r.autoscheduler = cand.autoscheduler;
+  r.strategy = strategy;
+  r.trial = trial;
+  return r;
+}
+
+// One candidate compiled (possibly on another thread) and then measured here.
+struct Pending {
+  Candidate cand;
+  std::string strategy;
+  std::future<CompileResult> compiled;
+};
+
+class KernelTuner {
+ public:
+  KernelTuner(Context& c, const Workload& w) : c_(c), w_(w) {}
+
+  std::future<CompileResult> start_compile(const Candidate& cand) {
+    CompileOptions co;
+    co.target = c_.o.target;
+    co.work_dir = c_.work_dir;
+    co.generator_dir = c_.o.generator_dir;
+    co.timeout_s = c_.o.compile_timeout_s;
+    const std::string tag = w_.step.spec.name() + "_" + std::to_string(c_.serial++);
+    const KernelSpec spec = w_.step.spec;
+    return std::async(std::launch::async, [spec, cand, co, tag] { return compile_candidate(spec, cand, co, tag); });
+  }
+
+  // Measures a compiled candidate; appends its record; returns it.
+  // `append`: false for a re-measured point already in the database (the default schedule,
+  // run again for its output).
+  TuningRecord finish(Pending& p, int trial, std::vector<float>* output_out = nullptr,
+                      bool append = true) {
+    TuningRecord r = record_for(c_, w_, p.cand, p.strategy, trial);
+    const CompileResult cr = p.compiled.get();
+    if (!cr.ok) {
+      r.status = cr.timed_out ? Status::Timeout : Status::CompileError;
+      r.error = first_line(cr.error);
+    } else {
+      try {
+        CandidateLibrary lib(cr.library, cr.function);
+        const Timing t = measure_kernel(lib.entry(), w_, c_.o.measure);
+        r.median_us = t.median_us;
+        r.min_us = t.min_us;
+        r.repeats = t.repeats;
+        if (output_out) {
+          *output_out = t.output;
+          r.rel_l2 = 0;
+        } else {
+          r.rel_l2 = relative_l2(t.output, reference_);
+          if (!(r.rel_l2 <= c_.o.tolerance)) {
+            r.status = Status::Wrong;
+            std::ostringstream e;
+            e << "output differs from the default schedule's: rel L2 " << r.rel_l2 << " > " << c_.o.tolerance;
+            r.error = e.str();
+          }
+        }
+      } catch (const std::exception& e) {
+        r.status = Status::RunError;
+        r.error = first_line(e.what());
+      }
+      std::error_code ec;
+      fs::remove(cr.library, ec);
+    }
+    for (const char* ext : {".o", ".knobs.txt", ".generator.log", ".link.log"}) {
+      std::error_code ec;
+      fs::remove(c_.work_dir + "/" + cr.function + ext, ec);
+    }
+    r.time = utc_now_iso8601();
+    if (append && !c_.o.db.empty()) append_record(c_.o.db, r);
+    return r;
+  }
+
+  void set_reference(std::vector<float> out) { reference_ = std::move(out); }
+
+ private:
+  Context& c_;
+  const Workload& w_;
+  std::vector<float> reference_;
+};
+
+std::string eta_text(double seconds) {
+  if (!(seconds >= 0) || seconds > 1e6) return "?";
+  char buf[32];
+  if (seconds >= 60)
+    std::snprintf(buf, sizeof buf, "%dm%02ds", int(seconds) / 60, int(seconds) % 60);
+  else
+    std::snprintf(buf, sizeof buf, "%ds", int(seconds));
+  return buf;
+}
+
+}  // namespace
+
+std::vector<KernelSummary> tune(const std::vector<Workload>& workloads, const TuneOptions& o,
+                                std::ostream& progress) {
+  Context c(o);
+  c.target = candidate_target(o.target);
+  // The record names the target without the no_runtime flag the candidates carry.
+  c.target = Halide::Target(c.target).without_feature(Halide::Target::NoRuntime).to_string();
+  const Halide::Target target(c.target);
+  c.target_family = sched::target_family(target);
+  c.machine = o.machine.empty() ? machine_name() : o.machine;
+  c.commit = project_commit();
+  c.version = halide_version();
+  if (!o.db.empty()) {
+    c.db = read_db(o.db);
+    c.measured = measured_keys(c.db);
+  }
+  bool own_work_dir = false;
+  if (o.work_dir.empty()) {
+    std::string tmpl = (fs::temp_directory_path() / "micronet-tune-XXXXXX").string();
+    if (!mkdtemp(tmpl.data())) throw std::runtime_error("cannot create a scratch folder in " + fs::temp_directory_path().string());
+    c.work_dir = tmpl;
+    own_work_dir = true;
+  } else {
+    c.work_dir = o.work_dir;
+    fs::create_directories(c.work_dir);
+  }
+  struct Cleanup {
+    std::string dir;
+    bool own;
+    ~Cleanup() {
+      std::error_code ec;
+      if (own) fs::remove_all(dir, ec);
+    }
+  } cleanup{c.work_dir, own_work_dir};
+
+  std::vector<std::string> baselines;
+  if (o.baselines) {
+    if (c.target_family == "gpu")
+      baselines = {"Li2018"};
+    else
+      baselines = {"Adams2019", "Mullapudi2016"};
+  }
+
+  const auto run_start = std::chrono::steady_clock::now();
+  std::vector<KernelSummary> out;
+  for (size_t ki = 0; ki < workloads.size(); ++ki) {
+    const Workload& w = workloads[ki];
+    const std::string name = w.step.spec.name();
+    const sched::KnobSpace space = kernel_space(w.step.spec, target);
+    const std::vector<sched::Knobs> valid = space.valid_points();
+    KernelSummary sum;
+    sum.kernel = name;
+    KernelTuner kt(c, w);
+
+    // Everything already measured for this kernel under these conditions.
+    std::vector<Measurement> history;
+    std::vector<TuningRecord> prior;
+    const TuningRecord probe = base_record(c, w);
+    int trial = 0;
+    for (const TuningRecord& r : c.db) {
+      if (r.kernel != name || r.target != probe.target || r.machine != probe.machine ||
+          r.batch != probe.batch || r.threads != probe.threads || r.height != probe.height ||
+          r.width != probe.width)
+        continue;
+      prior.push_back(r);
+      trial = std::max(trial, r.trial + 1);
+      if (r.autoscheduler.empty()) {
+        sched::Knobs k;
+        for (const auto& [n, v] : r.knobs) k.set(n, v);
+        history.push_back(Measurement{k, r.min_us, r.status == Status::Ok});
+      }
+    }
+    auto already = [&](const Candidate& cand) {
+      TuningRecord r = record_for(c, w, cand, "", 0);
+      return c.measured.count(point_key(r)) > 0;
+    };
+    auto note = [&](const TuningRecord& r) {
+      c.measured.insert(point_key(r));
+      c.db.push_back(r);
+      if (r.status == Status::Ok) {
+        if (sum.best_us == 0 || r.min_us < sum.best_us) {
+          sum.best_us = r.min_us;
+          sum.best = Candidate{[&] {
+                                 sched::Knobs k;
+                                 for (const auto& [n, v] : r.knobs) k.set(n, v);
+                                 return k;
+                               }(),
+                               r.autoscheduler}
+                         .describe();
+        }
+        ++sum.measured;
+      } else {
+        ++sum.failed;
+      }
+    };
+    for (const TuningRecord& r : prior)
+      if (r.status == Status::Ok && (sum.best_us == 0 || r.min_us < sum.best_us)) {
+        sum.best_us = r.min_us;
+        sched::Knobs k;
+        for (const auto& [n, v] : r.knobs) k.set(n, v);
+        sum.best = Candidate{k, r.autoscheduler}.describe();
+        if (r.autoscheduler.empty() && r.knobs.empty()) sum.default_us = r.min_us;
+      }
+
+    auto show = [&](int done, int total, const std::string& phase) {
+      const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - run_start).count();
+      const double frac = (double(ki) + (total > 0 ? double(done) / total : 1.0)) / double(workloads.size());
+      progress << "[kernel " << (ki + 1) << "/" << workloads.size() << "] " << name << "  " << phase << " "
+               << done << "/" << total;
+      if (sum.best_us > 0) {
+        char buf[96];
+        std::snprintf(buf, sizeof buf, "  best %.2f us", sum.best_us);
+        progress << buf;
+        if (sum.default_us > 0) {
+          std::snprintf(buf, sizeof buf, " (%.2fx default)", sum.default_us / sum.best_us);
+          progress << buf;
+        }
+      }
+      progress << "  ETA " << (frac > 0 ? eta_text(elapsed / frac - elapsed) : "?") << "\n" << std::flush;
+    };
+
+    // 1. The default schedule: the reference output every candidate is checked against,
+    //    compiled and run even when its record exists (outputs are not stored).
+    {
+      Pending p{Candidate{}, "default", kt.start_compile(Candidate{})};
+      std::vector<float> ref;
+      const bool again = already(p.cand);
+      if (again) ++sum.skipped;
+      TuningRecord r = kt.finish(p, again ? trial : trial++, &ref, !again);
+      if (r.status != Status::Ok)
+        throw std::runtime_error(name + ": the default schedule failed (" + r.error +
+                                 "); nothing can be checked against it");
+      kt.set_reference(ref);
+      if (sum.default_us == 0) sum.default_us = r.min_us;
+      note(r);
+    }
+
+    // 2. Autoscheduler baselines (skipped when measured already).
+    {
+      std::vector<Pending> pend;
+      for (const std::string& a : baselines) {
+        Candidate cand{sched::Knobs{}, a};
+        if (already(cand)) {
+          ++sum.skipped;
+          continue;
+        }
+        pend.push_back(Pending{cand, "autoscheduler", kt.start_compile(cand)});
+      }
+      int done = 0;
+      for (Pending& p : pend) {
+        note(kt.finish(p, trial++));
+        show(++done, int(pend.size()), "baselines");
+      }
+    }
+
+    // 3. The search.
+    const bool exhaustive = o.strategy == "grid" || int(valid.size()) <= o.budget;
+    const std::string strat_name = exhaustive ? "grid" : o.strategy;
+    std::unique_ptr<SearchStrategy> strategy = make_strategy(strat_name, space, o.seed + ki);
+    // The default point counts as measured (its knobs empty = all defaults).
+    history.push_back(Measurement{space.default_point(), sum.default_us, true});
+    int searched = 0;
+    for (const TuningRecord& r : prior)
+      if (r.strategy != "default" && r.strategy != "autoscheduler") ++searched;
+    const int target_count = std::min<int>(o.budget, int(valid.size()) - 1);
+    const int batch = std::max(4, 2 * o.jobs);
+    while (searched < target_count) {
+      std::vector<sched::Knobs> points = strategy->propose(std::min(batch, target_count - searched), history);
+      if (points.empty()) break;
+      // Compile with at most `jobs` compiles in flight; measure in order as they finish.
+      std::vector<Pending> pend;
+      for (const sched::Knobs& k : points) pend.push_back(Pending{Candidate{k, ""}, strat_name, {}});
+      size_t started = 0;
+      auto top_up = [&](size_t measured_upto) {
+        while (started < pend.size() && started < measured_upto + size_t(std::max(1, o.jobs))) {
+          pend[started].compiled = kt.start_compile(pend[started].cand);
+          ++started;
+        }
+      };
+      top_up(0);
+      for (size_t i = 0; i < pend.size(); ++i) {
+        top_up(i + 1);
+        const TuningRecord r = kt.finish(pend[i], trial++);
+        history.push_back(Measurement{pend[i].cand.knobs, r.min_us, r.status == Status::Ok});
+        note(r);
+        ++searched;
+        show(searched, target_count, strat_name);
+      }
+    }
+    out.push_back(sum);
+  }
+  return out;
+}
+
+}  // namespace micronet::tune

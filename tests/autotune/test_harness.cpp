@@ -1,0 +1,172 @@
+// The tuner end to end on one small kernel: spaces prune, candidates compile with the AOT
+// build's generators and load into this process, a wrong candidate is rejected, a rerun
+// resumes, shards partition the kernel list.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+#include <sstream>
+
+#include "Halide.h"
+#include "autotune/candidate_compiler.h"
+#include "autotune/candidate_library.h"
+#include "autotune/kernel_space.h"
+#include "autotune/tuner.h"
+#include "autotune/tuning_db.h"
+#include "autotune/workloads.h"
+
+namespace micronet::tune {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::vector<Workload>& all_workloads() {
+  static const std::vector<Workload> w = workloads_for(shipped_models(), 1);
+  return w;
+}
+
+const Workload& workload(const std::string& name) {
+  for (const Workload& w : all_workloads())
+    if (w.step.spec.name() == name) return w;
+  throw std::runtime_error("no workload " + name);
+}
+
+fs::path scratch(const std::string& name) {
+  fs::path p = fs::temp_directory_path() / ("micronet_test_harness_" + name + "_" + std::to_string(getpid()));
+  fs::remove_all(p);
+  fs::create_directories(p);
+  return p;
+}
+
+const Halide::Target kAvx512("x86-64-linux-avx512_skylake");
+const Halide::Target kAvx2("x86-64-linux-avx2-fma");
+
+TEST(KernelSpace, PrunesPointsThatCannotBeValid) {
+  // 32 output channels in 4 groups: 8 per group, so oc_block 3, 6, 12, 16 cannot tile them.
+  const sched::KnobSpace s = kernel_space(workload("gconv_c144x32_g4").step.spec, kAvx512);
+  const std::vector<sched::Knobs> valid = s.valid_points();
+  ASSERT_FALSE(valid.empty());
+  EXPECT_LT(valid.size(), s.size());
+  for (const sched::Knobs& k : valid) {
+    EXPECT_EQ(8 % k.get("oc_block", 0), 0) << sched::to_string(k);
+    EXPECT_LE(k.get("tile_vectors", 0) * k.get("oc_block", 0) + 2, 32) << sched::to_string(k);
+  }
+  // AVX2 has 16 vector registers: fewer register tiles are valid than with AVX-512's 32.
+  EXPECT_LT(kernel_space(workload("gconv_c144x32_g4").step.spec, kAvx2).valid_points().size(), valid.size());
+  // A 7-wide row: no 16- or 32-float row vectors.
+  const sched::KnobSpace narrow = kernel_space(workload("dwsep_c720_e1x1_k3s1_sm2x2q44").step.spec, kAvx512);
+  for (const sched::Knobs& k : narrow.valid_points()) EXPECT_LE(k.get("x_vector", 0) * k.get("x_unroll", 0), 8);
+  EXPECT_TRUE(s.violation(s.default_point()).empty());
+}
+
+TEST(KernelSpace, LargestFamiliesAreARealSearch) {
+  // The group convs and the factorized depthwise + Shift-Max kernels hold most of the time.
+  for (const char* k : {"gconv_c144x32_g4_sm2x1q8", "gconv_c120x720_g12_relu6", "dwsep_c128_e1x1_k5s2_sm2x2q16",
+                        "dwsep_c384_e1x1_k5s1_sm2x2q24"})
+    EXPECT_GE(kernel_space(workload(k).step.spec, kAvx512).valid_points().size(), 200u) << k;
+}
+
+TEST(KernelSpace, RecordsOutsideTheSpaceAreErrors) {
+  const sched::KnobSpace s = kernel_space(workload("gconv_c144x32_g4").step.spec, kAvx512);
+  sched::Knobs bad;
+  bad.set("tile_vectors", 5);
+  EXPECT_THROW(s.resolve(bad), std::invalid_argument);
+  sched::Knobs unknown;
+  unknown.set("bogus", 1);
+  try {
+    s.resolve(unknown);
+    FAIL() << "an unknown knob was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("bogus"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Harness, CompilesLoadsAndRunsACandidate) {
+  const fs::path dir = scratch("compile");
+  CompileOptions o;
+  o.target = "host";
+  o.work_dir = dir.string();
+  o.generator_dir = MICRONET_TEST_GENERATOR_DIR;
+  const Workload& w = workload("gconv_c144x32_g4");
+  sched::Knobs k;
+  k.set("tile_vectors", 1);
+  k.set("oc_block", 8);
+  const CompileResult a = compile_candidate(w.step.spec, Candidate{}, o, "a");
+  const CompileResult b = compile_candidate(w.step.spec, Candidate{k, ""}, o, "b");
+  ASSERT_TRUE(a.ok) << a.error;
+  ASSERT_TRUE(b.ok) << b.error;
+  CandidateLibrary la(a.library, a.function), lb(b.library, b.function);
+  MeasureOptions mo;
+  mo.repeats = 2;
+  mo.repeat_seconds = 0.002;
+  const Timing ta = measure_kernel(la.entry(), w, mo), tb = measure_kernel(lb.entry(), w, mo);
+  EXPECT_GT(ta.min_us, 0);
+  EXPECT_LE(relative_l2(tb.output, ta.output), 1e-5);
+  fs::remove_all(dir);
+}
+
+TEST(Harness, RejectsAWrongScheduleAndResumes) {
+  // A generator that miscompiles every non-default candidate (tests/autotune/data).
+  const fs::path dir = scratch("wrong");
+  const fs::path gens = dir / "generators";
+  fs::create_directories(gens);
+  for (const char* f : {"micronet_gconv.generator"})
+    fs::copy_file(MICRONET_TEST_DATA_DIR "/wrong_generator.sh", gens / f);
+  setenv("MICRONET_REAL_GENERATORS", MICRONET_TEST_GENERATOR_DIR, 1);
+  TuneOptions o;
+  o.budget = 3;
+  o.strategy = "random";
+  o.baselines = false;
+  o.db = (dir / "db.jsonl").string();
+  o.generator_dir = gens.string();
+  o.measure.repeats = 2;
+  o.measure.repeat_seconds = 0.002;
+  std::ostringstream progress;
+  const std::vector<Workload> w = {workload("gconv_c144x32_g4")};
+  const std::vector<KernelSummary> s = tune(w, o, progress);
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(s[0].failed, 3) << progress.str();
+  EXPECT_EQ(s[0].best, "defaults");
+  std::vector<TuningRecord> db = read_db(o.db);
+  ASSERT_EQ(db.size(), 4u);
+  int wrong = 0;
+  for (const TuningRecord& r : db) {
+    if (r.status == Status::Wrong) {
+      ++wrong;
+      EXPECT_GT(r.rel_l2, 1e-5);
+      EXPECT_NE(r.error.find("rel L2"), std::string::npos) << r.error;
+    }
+  }
+  EXPECT_EQ(wrong, 3);
+  // Resume: the same run again measures nothing new (the default is re-run for its output
+  // only), and a larger budget measures only the difference.
+  const std::vector<KernelSummary> again = tune(w, o, progress);
+  EXPECT_EQ(read_db(o.db).size(), 4u);
+  EXPECT_EQ(again[0].skipped, 1);
+  o.budget = 4;
+  tune(w, o, progress);
+  EXPECT_EQ(read_db(o.db).size(), 5u);
+  fs::remove_all(dir);
+}
+
+TEST(Harness, ShardsPartitionTheKernels) {
+  const std::vector<Workload>& all = all_workloads();
+  std::multiset<std::string> seen;
+  for (int i = 0; i < 3; ++i)
+    for (const Workload& w : shard(all, i, 3)) seen.insert(w.step.spec.name());
+  std::multiset<std::string> expected;
+  for (const Workload& w : all) expected.insert(w.step.spec.name());
+  EXPECT_EQ(seen, expected);
+  // Deterministic: the same split every time, whatever the input order.
+  std::vector<Workload> reversed(all.rbegin(), all.rend());
+  std::set<std::string> a, b;
+  for (const Workload& w : shard(all, 1, 3)) a.insert(w.step.spec.name());
+  for (const Workload& w : shard(reversed, 1, 3)) b.insert(w.step.spec.name());
+  EXPECT_EQ(a, b);
+  EXPECT_THROW(shard(all, 3, 3), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace micronet::tune
