@@ -21,7 +21,9 @@ std::string Candidate::describe() const {
 }
 
 std::string candidate_target(const std::string& target) {
-  Halide::Target t = target == "host" ? Halide::get_host_target() : Halide::Target(target);
+  // GPU APIs by name compile as the AOT build's GPU kernels do: x86-64 host code + the API.
+  const std::string t_text = target == "opencl" || target == "cuda" ? "x86-64-linux-" + target : target;
+  Halide::Target t = t_text == "host" ? Halide::get_host_target() : Halide::Target(t_text);
   return t.with_feature(Halide::Target::NoRuntime).to_string();
 }
 
@@ -101,8 +103,13 @@ CompileResult compile_candidate(const KernelSpec& spec, const Candidate& candida
   if (gen.exit_code != 0) return finish("generator failed: " + gen.output);
 
   const char* cxx = std::getenv("CXX");
+  std::string linker = options.linker;
+  if (linker.empty()) {
+    const Halide::Target t(target);
+    linker = t.arch == Halide::Target::ARM && t.bits == 64 ? "aarch64-linux-gnu-g++" : (cxx && *cxx ? cxx : "c++");
+  }
   r.library = base + ".so";
-  ProcessResult link = run_process({cxx && *cxx ? cxx : "c++", "-shared", "-o", r.library, base + ".o"},
+  ProcessResult link = run_process({linker, "-shared", "-o", r.library, base + ".o"},
                                    120, base + ".link.log");
   if (!link.start_error.empty()) return finish(link.start_error);
   if (link.exit_code != 0) return finish("linking the candidate failed: " + link.output);

@@ -23,6 +23,7 @@ struct CompileOptions {
   std::string work_dir;        // scratch folder for objects and libraries (must exist)
   std::string generator_dir;   // folder with micronet_<family>.generator ("" = beside this executable)
   int timeout_s = 300;         // generator wall-clock limit (Halide's own -t)
+  std::string linker;          // "" = $CXX or c++ for this machine, aarch64-linux-gnu-g++ for arm-64
 };
 
 struct CompileResult {

@@ -4,10 +4,12 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <random>
 
 #include "HalideRuntime.h"
 #include "generators/layout.h"
+#include "runtime/device_targets.h"
 #include "runtime/kernel_call.h"
 
 namespace micronet::tune {
@@ -51,8 +53,23 @@ Timing measure_kernel(const KernelEntry& kernel, const Workload& w, const Measur
   Slab in(input_floats(s) * o.batch), res(output_floats(s) * o.batch), out(output_floats(s) * o.batch);
   fill(in, rng);
   fill(res, rng);
+  std::unique_ptr<DeviceRun> dev;
+  if (!o.device.empty()) {
+    // Device tensors 0 (input), 1 (residual), 2 (output), each with the arena's slack.
+    const size_t f = sizeof(float);
+    dev = std::make_unique<DeviceRun>(o.device, std::vector<size_t>{in.data.size() * f, res.data.size() * f,
+                                                                    out.data.size() * f}, 1);
+    dev->upload_region(0, in.data.data(), in.data.size());
+    dev->upload_region(1, res.data.data(), res.data.size());
+  }
   auto call = [&] {
-    call_kernel(kernel, s, w.prepared, o.batch, in.get(), s.spec.residual ? res.get() : nullptr, out.get());
+    if (dev) {
+      call_kernel(kernel, s, w.prepared, o.batch, dev->tensor(0), s.spec.residual ? dev->tensor(1) : nullptr,
+                  dev->tensor(2), dev.get());
+      dev->sync();  // launches are asynchronous: time the kernel, not its launch
+    } else {
+      call_kernel(kernel, s, w.prepared, o.batch, in.get(), s.spec.residual ? res.get() : nullptr, out.get());
+    }
   };
   using clock = std::chrono::steady_clock;
   // Warm-up: first-call dispatch, page faults, caches.
@@ -77,6 +94,7 @@ Timing measure_kernel(const KernelEntry& kernel, const Workload& w, const Measur
   t.median_us = median(medians);
   t.min_us = *std::min_element(medians.begin(), medians.end());
   t.repeats = int(medians.size());
+  if (dev) dev->download_region(2, out.data.data(), out.data.size());
   t.output.assign(out.get(), out.get() + output_floats(s) * o.batch);
   return t;
 }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "autotune/workloads.h"
@@ -18,6 +19,9 @@ struct MeasureOptions {
   int repeats = 5;             // medians taken; the result is their minimum
   double repeat_seconds = 0.02;  // time spent per repeat (at least 3 calls)
   uint64_t seed = 1;
+  // "" (host memory) or the GPU API the kernel was compiled for ("opencl", "cuda"): inputs
+  // are uploaded once, every timed call is followed by a device sync, the output downloaded.
+  std::string device;
 };
 
 struct Timing {

@@ -194,6 +194,11 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 1000));
   app.add_option("--seed", a.tune.seed, "Seed of the search");
   app.add_flag("--no-baselines", [&](int64_t) { a.tune.baselines = false; }, "Skip the autoscheduler baselines");
+  app.add_option("--runner", a.tune.runner,
+                 "Measure through this command template, {} = the micronet-measure command (boards; "
+                 "e.g. 'qemu-aarch64-static -L /usr/aarch64-linux-gnu {}')");
+  app.add_option("--measure-exe", a.tune.measure_exe,
+                 "micronet-measure to run (with --runner: the target's build of it; default: beside this program)");
   app.add_option("--generators", a.tune.generator_dir, "Folder holding micronet_<family>.generator (default: beside this program)");
   app.add_option("--work-dir", a.tune.work_dir, "Scratch folder for candidates (default: a temporary one)");
   app.add_option("--machine", a.machine, "Machine name in records (tuning) or to select (--apply, --report)");

@@ -7,7 +7,10 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <future>
 #include <map>
 #include <memory>
@@ -20,8 +23,10 @@
 #include "autotune/candidate_compiler.h"
 #include "autotune/candidate_library.h"
 #include "autotune/kernel_space.h"
+#include "autotune/subprocess.h"
 #include "autotune/search_strategy.h"
 #include "autotune/tuning_db.h"
+#include "runtime/device_targets.h"
 #include "schedules/knob_space.h"
 
 namespace micronet::tune {
@@ -82,6 +87,10 @@ struct Context {
   std::string target_family;
   std::string machine, commit, version;
   std::string work_dir;
+  std::string device;        // "" (host) or the GPU API candidates run on
+  bool out_of_process = false;  // measured by micronet-measure (GPU APIs, --runner)
+  std::string measure_exe;
+  MeasureOptions measure;
   std::set<std::string> measured;  // point keys already in the database
   std::vector<TuningRecord> db;
   int serial = 0;
@@ -147,8 +156,10 @@ class KernelTuner {
       r.error = first_line(cr.error);
     } else {
       try {
-        CandidateLibrary lib(cr.library, cr.function);
-        const Timing t = measure_kernel(lib.entry(), w_, c_.o.measure);
+        const Timing t = c_.out_of_process ? measure_elsewhere(cr) : [&] {
+          CandidateLibrary lib(cr.library, cr.function);
+          return measure_kernel(lib.entry(), w_, c_.measure);
+        }();
         r.median_us = t.median_us;
         r.min_us = t.min_us;
         r.repeats = t.repeats;
@@ -182,6 +193,51 @@ class KernelTuner {
 
   void set_reference(std::vector<float> out) { reference_ = std::move(out); }
 
+  // micronet-measure in its own process, directly or through the runner template.
+  Timing measure_elsewhere(const CompileResult& cr) {
+    const std::string out_file = c_.work_dir + "/" + cr.function + ".out";
+    const MeasureOptions& m = c_.measure;
+    std::vector<std::string> cmd = {c_.measure_exe, "--kernel", w_.step.spec.name(), "--model", w_.model,
+                                    "--library", cr.library, "--function", cr.function, "--output", out_file,
+                                    "--batch", std::to_string(m.batch), "--threads", std::to_string(m.threads),
+                                    "--repeats", std::to_string(m.repeats), "--repeat-seconds",
+                                    std::to_string(m.repeat_seconds), "--seed", std::to_string(m.seed)};
+    if (!m.device.empty()) cmd.insert(cmd.end(), {"--device", m.device});
+    if (!c_.o.runner.empty()) {
+      std::string line;
+      for (const std::string& a : cmd) line += (line.empty() ? "" : " ") + shell_quote(a);
+      std::string t = c_.o.runner;
+      const size_t at = t.find("{}");
+      if (at == std::string::npos) throw std::invalid_argument("--runner needs {} where the command goes: " + t);
+      t.replace(at, 2, line);
+      cmd = {"/bin/sh", "-c", t};
+    }
+    const ProcessResult p = run_process(cmd, 600, c_.work_dir + "/" + cr.function + ".measure.log");
+    if (!p.start_error.empty()) throw std::runtime_error(p.start_error);
+    if (p.timed_out) throw std::runtime_error("measuring timed out after 600 s");
+    if (p.exit_code != 0) throw std::runtime_error("micronet-measure failed: " + p.output);
+    Timing t;
+    const size_t j = p.output.find("{\"median_us\"");
+    if (j == std::string::npos ||
+        std::sscanf(p.output.c_str() + j, "{\"median_us\":%lf,\"min_us\":%lf,\"repeats\":%d", &t.median_us,
+                    &t.min_us, &t.repeats) != 3)
+      throw std::runtime_error("micronet-measure printed no timing: " + p.output);
+    std::ifstream f(out_file, std::ios::binary);
+    std::vector<char> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    t.output.resize(bytes.size() / sizeof(float));
+    std::memcpy(t.output.data(), bytes.data(), t.output.size() * sizeof(float));
+    std::error_code ec;
+    fs::remove(out_file, ec);
+    fs::remove(c_.work_dir + "/" + cr.function + ".measure.log", ec);
+    return t;
+  }
+
+  static std::string shell_quote(const std::string& s) {
+    std::string q = "'";
+    for (char ch : s) q += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+    return q + "'";
+  }
+
  private:
   Context& c_;
   const Workload& w_;
@@ -208,7 +264,24 @@ std::vector<KernelSummary> tune(const std::vector<Workload>& workloads, const Tu
   c.target = Halide::Target(c.target).without_feature(Halide::Target::NoRuntime).to_string();
   const Halide::Target target(c.target);
   c.target_family = sched::target_family(target);
-  c.machine = o.machine.empty() ? machine_name() : o.machine;
+  if (target.has_feature(Halide::Target::CUDA) || target.has_feature(Halide::Target::OpenCL)) {
+    const std::string api = target.has_feature(Halide::Target::CUDA) ? "cuda" : "opencl";
+    const std::string why = probe_target(api);
+    if (!why.empty()) throw std::runtime_error("cannot measure on " + api + " here: " + why);
+    c.device = api;
+  }
+  if ((target.arch != Halide::get_host_target().arch || target.os != Halide::get_host_target().os) &&
+      o.runner.empty())
+    throw std::runtime_error("target " + c.target + " cannot run on this machine (" +
+                             Halide::get_host_target().to_string() + "): use --runner");
+  c.measure = o.measure;
+  c.measure.device = c.device;
+  c.out_of_process = !c.device.empty() || !o.runner.empty();
+  c.measure_exe = o.measure_exe.empty() ? executable_dir() + "/micronet-measure" : o.measure_exe;
+  if (c.out_of_process && access(c.measure_exe.c_str(), F_OK) != 0)
+    throw std::runtime_error("measuring for " + c.target + " needs " + c.measure_exe +
+                             " (build it, or pass --measure-exe: for a board, the board's build of it)");
+  c.machine = o.machine.empty() ? machine_name() + (c.device.empty() ? "" : " + " + c.device) : o.machine;
   c.commit = project_commit();
   c.version = halide_version();
   if (!o.db.empty()) {

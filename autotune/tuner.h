@@ -30,6 +30,13 @@ struct TuneOptions {
   int compile_timeout_s = 300;
   MeasureOptions measure;
   std::string machine;           // "" = this CPU's model name
+  // Measuring in another process (micronet-measure): always for GPU APIs (their drivers may
+  // bring an LLVM that clashes with the Halide compiler's), and through `runner` for targets
+  // this machine cannot run: a command template whose {} is replaced by the micronet-measure
+  // command line (e.g. "qemu-aarch64-static -L /usr/aarch64-linux-gnu {}", "ssh board {}";
+  // the board must see the same paths, e.g. through a shared folder).
+  std::string runner;
+  std::string measure_exe;       // "" = micronet-measure beside this executable
 };
 
 struct KernelSummary {

@@ -1,6 +1,8 @@
 #include "autotune/workloads.h"
 
 #include <set>
+#include <sstream>
+#include <stdexcept>
 
 #include "models/config.h"
 #include "models/random_weights.h"
@@ -11,6 +13,23 @@ std::string ModelChoice::label() const {
   if (height == 224 && width == 224 && classes < 0) return arch;
   return arch + "@" + std::to_string(height) + "x" + std::to_string(width) +
          (classes > 0 ? "n" + std::to_string(classes) : "");
+}
+
+ModelChoice parse_model_label(const std::string& label) {
+  ModelChoice m;
+  const size_t at = label.find('@');
+  m.arch = label.substr(0, at);
+  if (at != std::string::npos) {
+    char x = 0, n = 0;
+    std::istringstream in(label.substr(at + 1));
+    if (!(in >> m.height >> x >> m.width) || x != 'x')
+      throw std::invalid_argument("bad model label '" + label + "' (want m0 or m0@64x64n10)");
+    if (in >> n) {
+      if (n != 'n' || !(in >> m.classes)) throw std::invalid_argument("bad model label '" + label + "'");
+    }
+  }
+  model_config(m.arch);  // throws naming the valid architectures
+  return m;
 }
 
 std::vector<Workload> workloads_for(const std::vector<ModelChoice>& models, uint64_t seed) {

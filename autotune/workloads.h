@@ -31,6 +31,9 @@ std::vector<Workload> workloads_for(const std::vector<ModelChoice>& models, uint
 // (64x64, 10 classes) of models/pretrained/.
 std::vector<ModelChoice> shipped_models();
 
+// The inverse of ModelChoice::label(); std::invalid_argument for anything else.
+ModelChoice parse_model_label(const std::string& label);
+
 // Kernel names of one model (each distinct kernel once), for reports.
 std::vector<std::string> kernel_names(const ModelChoice& model);
 

@@ -263,7 +263,7 @@ int unknown_command(const std::string& word) {
 
 const std::vector<std::string>& command_names() {
   static const std::vector<std::string> names = {"info",  "convert", "run",   "bench", "classify", "eval",
-                                                 "cases", "check",   "train", "kernels", "targets", "help"};
+                                                 "cases", "check",   "train", "kernels", "targets", "tune", "help"};
   return names;
 }
 
@@ -288,6 +288,10 @@ std::unique_ptr<CLI::App> make_cli_app(CliArgs& args) {
   define_train(*app, args.train);
   app->add_subcommand("kernels", "list the compiled Halide kernels per model");
   app->add_subcommand("targets", "kernel targets compiled in (host, opencl, cuda) and which can run here");
+  // Listed for --help only: main() hands `tune` to the micronet-tune executable before parsing.
+  app->add_subcommand("tune", "autotune schedules: search, --report, --apply (runs micronet-tune)")
+      ->allow_extras()
+      ->prefix_command();
   CLI::App* help = app->add_subcommand("help", "show the flags of a command (same as COMMAND --help)");
   help->add_option("COMMAND", args.help_topic, "a command")->type_name("COMMAND");
   return app;

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace micronet::cli {
 
@@ -20,12 +21,35 @@ bool needs_full_binary(const CliArgs& a) {
   return false;
 }
 
-void exec_full_binary(const CliArgs& a, char** argv) {
+namespace {
+std::string beside_this_executable(const std::string& name) {
   std::string self(4096, '\0');
   const ssize_t n = readlink("/proc/self/exe", self.data(), self.size() - 1);
   if (n <= 0) throw std::runtime_error(std::string("cannot locate this executable (/proc/self/exe): ") + std::strerror(errno));
   self.resize(size_t(n));
-  const std::string full = self.substr(0, self.rfind('/') + 1) + "micronet-full";
+  return self.substr(0, self.rfind('/') + 1) + name;
+}
+}  // namespace
+
+void exec_tuner(int argc, char** argv) {
+  std::string tuner = beside_this_executable("micronet-tune");
+  if (access(tuner.c_str(), X_OK) != 0)
+    throw std::runtime_error("`micronet tune` runs " + tuner + ", which is missing (" + std::strerror(errno) +
+                             "): the autotuner links the Halide compiler and is built by host builds only; "
+                             "for a board, tune from a host build with --target arm-64-linux --runner");
+  // argv: micronet tune ARGS...  or  micronet help tune
+  std::vector<char*> args = {tuner.data()};
+  const bool help = std::string(argv[1]) == "help";
+  std::string help_flag = "--help";
+  for (int i = 2 + (help ? 1 : 0); i < argc; ++i) args.push_back(argv[i]);
+  if (help) args.push_back(help_flag.data());
+  args.push_back(nullptr);
+  execv(tuner.c_str(), args.data());
+  throw std::runtime_error("cannot execute " + tuner + ": " + std::strerror(errno));
+}
+
+void exec_full_binary(const CliArgs& a, char** argv) {
+  const std::string full = beside_this_executable("micronet-full");
   const std::string what = a.command == "run" || a.command == "bench" ? a.command + " --backend " +
                                (a.command == "run" ? a.run.backend : a.bench.backend)
                                                                       : a.command;

@@ -16,4 +16,9 @@ bool needs_full_binary(const CliArgs& args);
 // the aarch64 build, which has neither LibTorch nor OpenCV) or cannot be executed.
 [[noreturn]] void exec_full_binary(const CliArgs& args, char** argv);
 
+// `micronet tune ...` and `micronet help tune`: the autotuner links the Halide compiler, so it
+// is its own executable (micronet-tune, beside this one), run with the arguments after
+// "tune". Returns only by throwing (missing, e.g. in the aarch64 build, or not executable).
+[[noreturn]] void exec_tuner(int argc, char** argv);
+
 }  // namespace micronet::cli

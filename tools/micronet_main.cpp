@@ -7,11 +7,21 @@
 #include "tools/activity.h"
 #include "tools/cli_app.h"
 #include "tools/commands.h"
+#include "tools/full_binary.h"
 #include "tools/usage_error.h"
 
 int main(int argc, char** argv) {
   using namespace micronet::cli;
   CliArgs args;
+  const std::string first = argc > 1 ? argv[1] : "";
+  if (first == "tune" || (first == "help" && argc > 2 && std::string(argv[2]) == "tune")) {
+    try {
+      exec_tuner(argc, argv);
+    } catch (const std::exception& e) {
+      std::cerr << "micronet tune: error: " << e.what() << "\n";
+      return 1;
+    }
+  }
   const int rc = parse_command_line(argc, argv, args);
   if (rc >= 0) return rc;
   const std::string who = "micronet " + args.command;
