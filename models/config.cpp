@@ -81,6 +81,27 @@ const std::vector<std::string>& known_archs() {
   return archs;
 }
 
+bool is_known_arch(const std::string& arch) {
+  for (const std::string& a : known_archs())
+    if (a == arch) return true;
+  return false;
+}
+
+bool operator==(const BlockRow& a, const BlockRow& b) {
+  return a.stride == b.stride && a.repeat == b.repeat && a.out_channels == b.out_channels &&
+         a.kernel == b.kernel && a.exp1 == b.exp1 && a.exp2 == b.exp2 && a.g1 == b.g1 && a.g2 == b.g2 &&
+         a.c3 == b.c3 && a.g3 == b.g3 && a.g4 == b.g4 && a.y1 == b.y1 && a.y2 == b.y2 && a.y3 == b.y3 &&
+         a.r == b.r && a.J == b.J;
+}
+
+bool operator==(const ModelConfig& a, const ModelConfig& b) {
+  return a.arch == b.arch && a.config_name == b.config_name && a.stem_channels == b.stem_channels &&
+         a.stem_groups == b.stem_groups && a.out_channels == b.out_channels && a.init_a == b.init_a &&
+         a.init_b == b.init_b && a.init_a_block3 == b.init_a_block3 && a.act_max == b.act_max &&
+         a.reduction == b.reduction && a.dropout == b.dropout && a.num_classes == b.num_classes &&
+         a.rows == b.rows && a.input_h == b.input_h && a.input_w == b.input_w;
+}
+
 const ModelConfig& model_config(const std::string& arch) {
   static const ModelConfig m0 = make_m0(), m1 = make_m1(), m2 = make_m2(), m3 = make_m3();
   if (arch == "m0") return m0;

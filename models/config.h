@@ -17,10 +17,13 @@ struct BlockRow {
   int c3, g3, g4;    // hidden channels of the 1x1 (unused by the official code), groups, shuffle
   int y1, y2, y3;    // activation codes per slot: 0 ReLU6/none, 1 shift-max K=1, 2 shift-max K=2
   int r;             // reduction multiplier of the shift-max hyper-function
+  // Not in the official table (which always has J = 2): the group shifts of this row's
+  // Dynamic Shift-Max layers, for the paper's ablations (J = 1 is Dynamic ReLU).
+  int J = 2;
 };
 
 struct ModelConfig {
-  std::string arch;          // "m0".."m3"
+  std::string arch;          // "m0".."m3", or a custom config's name
   std::string config_name;   // official NET_CONFIG name
   int stem_channels;
   std::array<int, 2> stem_groups;
@@ -33,7 +36,13 @@ struct ModelConfig {
   float dropout;
   int num_classes = 1000;
   std::vector<BlockRow> rows;
+  int input_h = 224, input_w = 224;  // the size the model is meant for (plans may use others)
 };
+
+bool operator==(const BlockRow& a, const BlockRow& b);
+bool operator==(const ModelConfig& a, const ModelConfig& b);
+inline bool operator!=(const ModelConfig& a, const ModelConfig& b) { return !(a == b); }
+bool is_known_arch(const std::string& arch);
 
 // The four official models. Throws std::invalid_argument naming the valid choices.
 const ModelConfig& model_config(const std::string& arch);

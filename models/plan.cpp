@@ -117,10 +117,10 @@ class BlockBuilder {
                                   std::to_string(groups));
     set_shape(op);
   }
-  void shift_max(const std::string& key, int K, int reduction, int perm_groups,
+  void shift_max(const std::string& key, int J, int K, int reduction, int perm_groups,
                  std::array<float, 2> init_a, std::array<float, 2> init_b) {
     Op& op = add(OpKind::ShiftMax, key);
-    op.J = 2;
+    op.J = J;
     op.K = K;
     op.reduction = reduction;
     op.squeeze = shift_max_squeeze(c_, reduction);
@@ -154,14 +154,14 @@ class BlockBuilder {
 };
 
 // Activation slot: code 0 -> ReLU6 (slots y1/y2) or nothing (slot y3); 1/2 -> shift-max K=1/2.
-void activation(BlockBuilder& bb, const std::string& key, int code, bool relu_when_zero,
+void activation(BlockBuilder& bb, const std::string& key, int J, int code, bool relu_when_zero,
                 int reduction, int perm_groups, std::array<float, 2> init_a,
                 std::array<float, 2> init_b) {
   if (code == 0) {
     if (relu_when_zero) bb.relu6();
     return;
   }
-  bb.shift_max(key, code == 2 ? 2 : 1, reduction, perm_groups, init_a, init_b);
+  bb.shift_max(key, J, code == 2 ? 2 : 1, reduction, perm_groups, init_a, init_b);
 }
 
 }  // namespace
@@ -194,6 +194,7 @@ ModelPlan plan_model(const ModelConfig& cfg, int input_h, int input_w, int num_c
   plan.input_h = input_h;
   plan.input_w = input_w;
   plan.num_classes = num_classes > 0 ? num_classes : cfg.num_classes;
+  plan.dropout = cfg.dropout;
 
   // Stem.
   {
@@ -241,29 +242,29 @@ ModelPlan plan_model(const ModelConfig& cfg, int input_h, int input_w, int num_c
       if (row.g1 == 0) {
         b.kind = BlockKind::MicroA;
         bb.dwsep(p + "0", row.kernel, stride, row.exp1, row.exp2);
-        activation(bb, p + "1", row.y2, true, red, row.g2, cfg.init_a, cfg.init_b);
+        activation(bb, p + "1", row.J, row.y2, true, red, row.g2, cfg.init_a, cfg.init_b);
         bb.shuffle(row.g2);
         if (row.y2 != 0) bb.shuffle(hidden / 2);
         bb.gconv(p + "4", out_c, row.g3);
-        activation(bb, p + "5", row.y3, false, red / 2, row.g4, init3_a, init3_b);
+        activation(bb, p + "5", row.J, row.y3, false, red / 2, row.g4, init3_a, init3_b);
         bb.shuffle(row.g4);
         if (out_c % 2 == 0 && row.y3 != 0) bb.shuffle(out_c / 2);
       } else if (row.g4 == 0) {
         b.kind = BlockKind::Final;
         bb.gconv(p + "0", hidden, row.g1);
-        activation(bb, p + "1", row.y3, false, red, row.g2, init3_a, init3_b);
+        activation(bb, p + "1", row.J, row.y3, false, red, row.g2, init3_a, init3_b);
       } else {
         b.kind = BlockKind::MicroBC;
         bb.gconv(p + "0", hidden, row.g1);
-        activation(bb, p + "1", row.y1, true, red, row.g2, cfg.init_a, cfg.init_b);
+        activation(bb, p + "1", row.J, row.y1, true, red, row.g2, cfg.init_a, cfg.init_b);
         bb.shuffle(row.g2);
         bb.dwsep(p + "3", row.kernel, stride, 1, 1);
         const int expansion_groups = row.g2 != 1 ? hidden / row.g2 : 1;
-        activation(bb, p + "5", row.y2, true, red, expansion_groups, cfg.init_a, cfg.init_b);
+        activation(bb, p + "5", row.J, row.y2, true, red, expansion_groups, cfg.init_a, cfg.init_b);
         if (row.y1 != 0 && row.y2 != 0) bb.shuffle(hidden / 4);
         else if (!(row.y1 == 0 && row.y2 == 0)) bb.shuffle(hidden / 2);
         bb.gconv(p + "7", out_c, row.g3);
-        activation(bb, p + "8", row.y3, false, out_c < hidden ? red / 2 : red, row.g4, init3_a,
+        activation(bb, p + "8", row.J, row.y3, false, out_c < hidden ? red / 2 : red, row.g4, init3_a,
                    init3_b);
         bb.shuffle(row.g4);
         if (row.y3 != 0) bb.shuffle(out_c / 2);

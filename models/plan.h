@@ -64,6 +64,7 @@ struct Block {
 struct ModelPlan {
   std::string arch;
   int input_h = 224, input_w = 224, num_classes = 1000;
+  float dropout = 0.f;        // the config's, for training
   std::vector<Block> blocks;  // stem, one per feature block, head
 };
 

@@ -86,14 +86,14 @@ CLI::Option* size_flag(CLI::App* c, const std::string& name, int& v, const std::
 
 void define_info(CLI::App& app, InfoArgs& a) {
   CLI::App* c = app.add_subcommand("info", "per-layer parameters and MAdds of a model");
-  c->add_option("ARCH", a.arch, "the model")
-      ->required()
+  c->add_option("ARCH", a.arch, "the model (or --config)")
       ->type_name(join(known_archs()))
       ->check(quiet(CLI::IsMember(known_archs())));
+  file_flag(c, "--config", a.config, "a model config JSON file (models/configs/ has M0..M3)");
   bool_flag(c, "--json", a.json, "one JSON document instead of the table");
-  size_flag(c, "--height", a.height, "input height (default 224)");
-  size_flag(c, "--width", a.width, "input width (default 224)");
-  int_flag(c, "--classes", a.classes, 1, 100000, "classes of the head (default 1000)", false);
+  size_flag(c, "--height", a.height, "input height (default: the config's, 224 for M0..M3)");
+  size_flag(c, "--width", a.width, "input width (default: the config's, 224 for M0..M3)");
+  int_flag(c, "--classes", a.classes, 1, 100000, "classes of the head (default: the config's, 1000)", false);
 }
 
 void define_convert(CLI::App& app, ConvertArgs& a) {

@@ -15,8 +15,8 @@ constexpr int kMaxBatch = 1 << 20;             // a first bound; memory is check
 constexpr int kMaxThreads = 1024;
 
 struct InfoArgs {
-  std::string arch;
-  int height = 224, width = 224, classes = -1;
+  std::string arch, config;
+  int height = 0, width = 0, classes = -1;  // 0 / -1: the config's
   bool json = false;
 };
 

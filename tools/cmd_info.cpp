@@ -1,5 +1,6 @@
 #include <iostream>
 
+#include "models/config_json.h"
 #include "models/cost.h"
 #include "models/kernel_plan.h"
 #include "runtime/kernel_registry.h"
@@ -8,9 +9,12 @@
 
 namespace micronet::cli {
 
-// micronet info ARCH [--json] [--height H] [--width W] [--classes N]
+// micronet info (ARCH | --config FILE) [--json] [--height H] [--width W] [--classes N]
 int cmd_info(const InfoArgs& a) {
-  const ModelPlan plan = plan_model(model_config(a.arch), a.height, a.width, a.classes);
+  if (a.arch.empty() == a.config.empty()) throw UsageError("give one model: ARCH (m0..m3) or --config FILE");
+  const ModelConfig cfg = a.config.empty() ? model_config(a.arch) : load_config_file(a.config);
+  const ModelPlan plan = plan_model(cfg, a.height > 0 ? a.height : cfg.input_h, a.width > 0 ? a.width : cfg.input_w,
+                                    a.classes);
   const CostReport r = cost_report(plan);
   if (a.json) std::cout << cost_report_json(plan, r) << "\n";
   else std::cout << cost_report_table(plan, r);

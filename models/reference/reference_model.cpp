@@ -533,7 +533,7 @@ torch::Tensor ReferenceModel::forward(const torch::Tensor& nchw) const {
 torch::Tensor ReferenceModel::forward_train(const torch::Tensor& nchw) {
   torch::Tensor x = checked_input(nchw);
   torch::AutoGradMode grad(true);
-  const RunMode mode{true, model_config(plan_.arch).dropout};
+  const RunMode mode{true, plan_.dropout};
   const ParamLookup lookup = [this](const std::string& key) { return param(key); };
   for (const Block& b : plan_.blocks) x = run_block(b, lookup, x, mode);
   return x;
