@@ -12,6 +12,7 @@
 #include "runtime/arena.h"
 #include "runtime/device_targets.h"
 #include "runtime/kernel_registry.h"
+#include "runtime/kernel_source.h"
 
 namespace micronet {
 
@@ -38,8 +39,8 @@ struct HalideModel::Arena {
 };
 
 HalideModel::HalideModel(ModelPlan plan, const TensorMap& weights, const std::string& source,
-                         const std::string& target)
-    : plan_(std::move(plan)), target_(target) {
+                         const std::string& target, std::shared_ptr<const KernelSource> kernels)
+    : plan_(std::move(plan)), target_(target), kernel_source_(std::move(kernels)) {
   if (target_ != "host") {
     const std::string why = probe_target(target_);
     if (!why.empty()) throw RunError("target " + target_ + ": " + why);
@@ -48,7 +49,10 @@ HalideModel::HalideModel(ModelPlan plan, const TensorMap& weights, const std::st
   steps_ = lower_plan(plan_);
   prepared_ = prepare_weights(plan_, steps_, weights);
   for (const KernelStep& s : steps_) {
-    const KernelEntry* k = find_kernel(s.spec.name(), target_);
+    const KernelEntry* k = kernel_source_ ? kernel_source_->find(s.spec.name()) : find_kernel(s.spec.name(), target_);
+    if (!k && kernel_source_)
+      throw RunError("kernel '" + s.spec.name() + "' is not in " + kernel_source_->describe() +
+                     ": the package was compiled for another network");
     if (!k)
       throw RunError("kernel '" + s.spec.name() + "' (" + s.spec.generator_params() +
                      ") is not compiled into this build; add the model to the kernel list "

@@ -19,6 +19,7 @@ namespace micronet {
 
 struct KernelEntry;
 class DeviceRun;
+class KernelSource;
 
 struct RunError : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -30,8 +31,10 @@ class HalideModel {
   // folds BatchNorm, and resolves every kernel (a missing one is an error naming it).
   // target: "host" (the CPU kernels) or a GPU API this build compiled ("opencl", "cuda";
   // runtime/device_targets.h). A GPU target without a usable device is a RunError.
+  // kernels: where the kernels come from (a model package, runtime/package.h); null: the
+  // ones compiled into this build. The model keeps the source alive.
   HalideModel(ModelPlan plan, const TensorMap& weights, const std::string& source,
-              const std::string& target = "host");
+              const std::string& target = "host", std::shared_ptr<const KernelSource> kernels = nullptr);
   ~HalideModel();
   HalideModel(const HalideModel&) = delete;
   HalideModel& operator=(const HalideModel&) = delete;
@@ -67,6 +70,7 @@ class HalideModel {
   std::string target_ = "host";
   std::vector<KernelStep> steps_;
   std::vector<PreparedStep> prepared_;
+  std::shared_ptr<const KernelSource> kernel_source_;
   std::vector<const KernelEntry*> kernels_;
   int64_t largest_tensor_values_ = 0;  // one image's largest tensor as Halide indexes it (halo rows)
   mutable std::mutex mu_;
