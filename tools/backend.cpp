@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "runtime/halide_model.h"
+#include "tools/package_loading.h"
 #include "tools/usage_error.h"
 
 namespace micronet::cli {
@@ -11,8 +12,8 @@ namespace {
 class HalideBackend : public Backend {
  public:
   HalideBackend(const ModelPlan& plan, const TensorMap& w, const std::string& source,
-                const std::string& target)
-      : model_(plan, w, source, target) {}
+                const std::string& target, std::shared_ptr<const KernelSource> kernels)
+      : model_(plan, w, source, target, std::move(kernels)) {}
   std::vector<float> run(const float* input, int batch) override { return model_.run(input, batch); }
   std::string name() const override {
     return model_.target() == "host" ? "halide" : "halide-" + model_.target();
@@ -53,7 +54,9 @@ std::unique_ptr<Backend> make_backend(const std::string& backend, const ModelPla
   if (threads < 1) throw UsageError("--threads must be >= 1");
   if (backend == "halide") {
     HalideModel::set_num_threads(threads);
-    return std::make_unique<HalideBackend>(plan, weights, source, target);
+    std::shared_ptr<const KernelSource> kernels = kernel_source_for(plan, target);
+    const auto pkg = std::dynamic_pointer_cast<const ModelPackage>(kernels);
+    return std::make_unique<HalideBackend>(plan, weights, source, pkg ? pkg->device_api() : target, std::move(kernels));
   }
   if (target != "host") throw UsageError("--target " + target + " applies to the halide backend only");
   if (backend == "libtorch") {

@@ -80,6 +80,10 @@ CLI::Option* file_flag(CLI::App* c, const std::string& name, std::string& v, con
 CLI::Option* threads_flag(CLI::App* c, int& v) {
   return int_flag(c, "--threads", v, 1, kMaxThreads, "worker threads");
 }
+CLI::Option* package_flag(CLI::App* c, std::string& v) {
+  return text_flag(c, "--package", v, "DIR", "a model package from `micronet compile` (its network, kernels, weights)")
+      ->check(quiet(CLI::ExistingDirectory));
+}
 CLI::Option* size_flag(CLI::App* c, const std::string& name, int& v, const std::string& help) {
   return int_flag(c, name, v, kMinSize, kMaxSize, help, /*show_default=*/false);
 }
@@ -114,6 +118,7 @@ void define_run(CLI::App& app, RunArgs& a) {
   text_flag(c, "--output", a.output, "FILE", ".npy file to write")->required();
   choice_flag(c, "--backend", a.backend, kRunBackends, "engine (libtorch runs in micronet-full)");
   choice_flag(c, "--target", a.target, kTargets, "the Halide kernels' target (halide backend)");
+  package_flag(c, a.package);
   threads_flag(c, a.threads);
   int_flag(c, "--classes", a.classes, 1, 100000, "classes of the head (default: metadata, else 1000)", false);
 }
@@ -124,6 +129,7 @@ void define_bench(CLI::App& app, BenchArgs& a) {
   file_flag(c, "--weights", a.weights, "weights (default: random; timings do not depend on values)");
   choice_flag(c, "--backend", a.backend, kAllBackends, "engine; libtorch and all run in micronet-full");
   choice_flag(c, "--target", a.target, kTargets, "the Halide kernels' target");
+  package_flag(c, a.package);
   threads_flag(c, a.threads);
   int_flag(c, "--batch", a.batch, 1, kMaxBatch, "images per call (refused when it cannot fit in memory)");
   int_flag(c, "--iters", a.iters, 1, 1000000, "timed calls");
@@ -152,6 +158,7 @@ void define_classify(CLI::App& app, ClassifyArgs& a) {
            ->capture_default_str());
   choice_flag(c, "--backend", a.backend, kRunBackends, "engine");
   choice_flag(c, "--target", a.target, kTargets, "the Halide kernels' target (halide backend)");
+  package_flag(c, a.package);
   threads_flag(c, a.threads);
 }
 
@@ -161,6 +168,7 @@ void define_eval(CLI::App& app, EvalArgs& a) {
   file_flag(c, "--weights", a.weights, "the trained model")->required();
   choice_flag(c, "--dataset", a.dataset, {"fashion-mnist"}, "the test set")->required();
   choice_flag(c, "--backend", a.backend, kAllBackends, "engine; all: both, counting top-1 disagreements");
+  package_flag(c, a.package);
   bool_flag(c, "--json", a.json, "one JSON document");
   text_flag(c, "--plot", a.plot, "FILE", "draw the confusion matrix to this .png/.jpg/.bmp file");
   int_flag(c, "--limit", a.limit, 0, 100000000, "first N test images only (0: all)");
@@ -263,7 +271,8 @@ int unknown_command(const std::string& word) {
 
 const std::vector<std::string>& command_names() {
   static const std::vector<std::string> names = {"info",  "convert", "run",   "bench", "classify", "eval",
-                                                 "cases", "check",   "train", "kernels", "targets", "tune", "help"};
+                                                 "cases", "check",   "train", "kernels", "targets", "tune",
+                                                 "compile", "help"};
   return names;
 }
 
@@ -290,6 +299,9 @@ std::unique_ptr<CLI::App> make_cli_app(CliArgs& args) {
   app->add_subcommand("targets", "kernel targets compiled in (host, opencl, cuda) and which can run here");
   // Listed for --help only: main() hands `tune` to the micronet-tune executable before parsing.
   app->add_subcommand("tune", "autotune schedules: search, --report, --apply (runs micronet-tune)")
+      ->allow_extras()
+      ->prefix_command();
+  app->add_subcommand("compile", "compile a network for a target into a model package (runs micronet-compile)")
       ->allow_extras()
       ->prefix_command();
   CLI::App* help = app->add_subcommand("help", "show the flags of a command (same as COMMAND --help)");

@@ -26,19 +26,19 @@ struct ConvertArgs {
 };
 
 struct RunArgs {
-  std::string arch, weights, input, output, backend = "halide", target = "host";
+  std::string arch, weights, input, output, backend = "halide", target = "host", package;
   int threads = 1, classes = -1;
 };
 
 struct BenchArgs {
-  std::string arch, weights, backend = "halide", target = "host";
+  std::string arch, weights, backend = "halide", target = "host", package;
   int threads = 1, batch = 1, iters = 50, warmup = 5;
   int height = 0, width = 0;  // 0: the weights' metadata, else 224
   bool json = false, profile = false;
 };
 
 struct ClassifyArgs {
-  std::string arch, weights, labels, backend = "halide", target = "host";
+  std::string arch, weights, labels, backend = "halide", target = "host", package;
   std::vector<std::string> images;
   int topk = 5, threads = 1, batch = 16;
   int64_t max_pixels = 40'000'000;  // a larger image is refused before it is decoded
@@ -46,7 +46,7 @@ struct ClassifyArgs {
 };
 
 struct EvalArgs {
-  std::string weights, dataset, backend = "halide", plot, arch, data_dir;
+  std::string weights, dataset, backend = "halide", plot, arch, data_dir, package;
   int limit = 0, show = 0, threads = 1, batch = 250;
   int size = 0;  // 0: the weights' metadata, else 64
   bool json = false;

@@ -7,6 +7,7 @@
 #include "tools/activity.h"
 #include "tools/backend.h"
 #include "tools/commands.h"
+#include "tools/package_loading.h"
 #include "tools/memory_budget.h"
 
 namespace micronet::cli {
@@ -39,13 +40,14 @@ Timing time_backend(Backend& b, const std::vector<float>& input, int batch, int 
 // Timings are wall-clock per call (median of `iters`), after `warmup` untimed calls.
 // --profile adds a per-kernel time table (Halide backend) on stderr.
 int cmd_bench(const BenchArgs& a) {
-  const ModelMetadata meta = read_weights_metadata(a.weights);
+  const std::string weights = select_package(a.package, a.weights);
+  const ModelMetadata meta = read_weights_metadata(weights);
   const int h = a.height > 0 ? a.height : meta.input_h > 0 ? meta.input_h : 224;
   const int w_ = a.width > 0 ? a.width : meta.input_w > 0 ? meta.input_w : 224;
-  const ModelPlan plan = plan_for_weights(a.arch, meta, a.weights, h, w_);
+  const ModelPlan plan = plan_for_weights(a.arch, meta, weights, h, w_);
   check_batch_fits(plan, a.batch, "--batch");
   std::string source;
-  const TensorMap w = load_weights_or_random(a.weights, plan, &source);
+  const TensorMap w = load_weights_or_random(weights, plan, &source);
   std::vector<float> input;
   {
     Activity doing("allocating the input of --batch " + std::to_string(a.batch));

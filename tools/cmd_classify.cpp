@@ -13,6 +13,7 @@
 #include "tools/activity.h"
 #include "tools/backend.h"
 #include "tools/commands.h"
+#include "tools/package_loading.h"
 #include "tools/memory_budget.h"
 #include "tools/usage_error.h"
 
@@ -106,8 +107,9 @@ class Printer {
 // decoded and run --batch at a time; a file that cannot be read is reported and skipped,
 // and the exit status is then 1.
 int cmd_classify(const ClassifyArgs& a) {
-  const ModelMetadata meta = read_weights_metadata(a.weights);
-  const ModelPlan plan = plan_for_weights(a.arch, meta, a.weights, meta.input_h > 0 ? meta.input_h : 224,
+  const std::string weights = select_package(a.package, a.weights);
+  const ModelMetadata meta = read_weights_metadata(weights);
+  const ModelPlan plan = plan_for_weights(a.arch, meta, weights, meta.input_h > 0 ? meta.input_h : 224,
                                           meta.input_w > 0 ? meta.input_w : 224);
   if (!meta.grey() && plan.input_h != plan.input_w)
     throw FormatError(a.weights + ": ImageNet preprocessing needs a square input size");
@@ -121,7 +123,7 @@ int cmd_classify(const ClassifyArgs& a) {
   const int chunk = std::min<int>(a.batch, int(a.images.size()));
   check_batch_fits(plan, chunk, "--batch");
   std::string source;
-  const TensorMap w = load_weights_or_random(a.weights, plan, &source);
+  const TensorMap w = load_weights_or_random(weights, plan, &source);
   auto backend = make_backend(a.backend, plan, w, source, a.threads, a.target);
   // Missing/undecodable files are reported by read_image_bounded; OpenCV's own warnings would
   // only repeat them in its internal terms.

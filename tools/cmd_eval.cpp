@@ -12,6 +12,7 @@
 #include "tools/memory_budget.h"
 #include "tools/usage_error.h"
 #include "tools/commands.h"
+#include "tools/package_loading.h"
 
 namespace micronet::cli {
 
@@ -160,7 +161,7 @@ void check_plot_path(const std::string& path) {
 // --size, default 64, and Fashion-MNIST's mean/std). --backend all runs both backends and
 // counts the images where their top-1 differs (and those not explained by a tie).
 int cmd_eval(const EvalArgs& a) {
-  const std::string& weights = a.weights;
+  const std::string weights = select_package(a.package, a.weights);
   if (!a.plot.empty()) check_plot_path(a.plot);
   const int batch = a.batch, threads = a.threads;
   const ModelMetadata meta = read_weights_metadata(weights);

@@ -7,6 +7,7 @@
 #include "tools/backend.h"
 #include "tools/commands.h"
 #include "tools/cli_options.h"
+#include "tools/package_loading.h"
 
 namespace micronet::cli {
 
@@ -31,7 +32,8 @@ void require_finite(const Tensor& x, const std::string& path) {
 int cmd_run(const RunArgs& a) {
   check_output_location(a.output, "--output");
   require_not_same_file(a.output, a.input, "--output", "--input");
-  if (!a.weights.empty()) require_not_same_file(a.output, a.weights, "--output", "--weights");
+  const std::string weights = select_package(a.package, a.weights);
+  if (!weights.empty()) require_not_same_file(a.output, weights, "--output", "--weights");
   Tensor x;
   {
     Activity doing("reading --input " + a.input);
@@ -44,11 +46,11 @@ int cmd_run(const RunArgs& a) {
     throw FormatError(a.input + ": input " + x.shape_str() + " is larger than " + std::to_string(kMaxSize) +
                       " pixels on a side");
   require_finite(x, a.input);
-  const ModelPlan plan = plan_for_weights(a.arch, read_weights_metadata(a.weights), a.weights,
+  const ModelPlan plan = plan_for_weights(a.arch, read_weights_metadata(weights), weights,
                                           int(x.shape[2]), int(x.shape[3]), a.classes);
   const int batch = int(x.shape[0]);
   std::string source;
-  const TensorMap w = load_weights_or_random(a.weights, plan, &source);
+  const TensorMap w = load_weights_or_random(weights, plan, &source);
   auto backend = make_backend(a.backend, plan, w, source, a.threads, a.target);
   std::vector<float> logits;
   {

@@ -31,12 +31,10 @@ std::string beside_this_executable(const std::string& name) {
 }
 }  // namespace
 
-void exec_tuner(int argc, char** argv) {
-  std::string tuner = beside_this_executable("micronet-tune");
-  if (access(tuner.c_str(), X_OK) != 0)
-    throw std::runtime_error("`micronet tune` runs " + tuner + ", which is missing (" + std::strerror(errno) +
-                             "): the autotuner links the Halide compiler and is built by host builds only; "
-                             "for a board, tune from a host build with --target arm-64-linux --runner");
+namespace {
+// `micronet CMD ARGS...` or `micronet help CMD` -> `helper ARGS...` or `helper --help`.
+[[noreturn]] void exec_helper(const std::string& helper, int argc, char** argv) {
+  std::string tuner = helper;
   // argv: micronet tune ARGS...  or  micronet help tune
   std::vector<char*> args = {tuner.data()};
   const bool help = std::string(argv[1]) == "help";
@@ -46,6 +44,25 @@ void exec_tuner(int argc, char** argv) {
   args.push_back(nullptr);
   execv(tuner.c_str(), args.data());
   throw std::runtime_error("cannot execute " + tuner + ": " + std::strerror(errno));
+}
+}  // namespace
+
+void exec_tuner(int argc, char** argv) {
+  const std::string tuner = beside_this_executable("micronet-tune");
+  if (access(tuner.c_str(), X_OK) != 0)
+    throw std::runtime_error("`micronet tune` runs " + tuner + ", which is missing (" + std::strerror(errno) +
+                             "): the autotuner links the Halide compiler and is built by host builds only; "
+                             "for a board, tune from a host build with --target arm-64-linux --runner");
+  exec_helper(tuner, argc, argv);
+}
+
+void exec_compiler(int argc, char** argv) {
+  const std::string compiler = beside_this_executable("micronet-compile");
+  if (access(compiler.c_str(), X_OK) != 0)
+    throw std::runtime_error("`micronet compile` runs " + compiler + ", which is missing (" + std::strerror(errno) +
+                             "): it links the Halide compiler and is built by host builds only; compile "
+                             "packages for a board on the host with --target arm-64-linux");
+  exec_helper(compiler, argc, argv);
 }
 
 void exec_full_binary(const CliArgs& a, char** argv) {

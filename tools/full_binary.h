@@ -20,5 +20,7 @@ bool needs_full_binary(const CliArgs& args);
 // is its own executable (micronet-tune, beside this one), run with the arguments after
 // "tune". Returns only by throwing (missing, e.g. in the aarch64 build, or not executable).
 [[noreturn]] void exec_tuner(int argc, char** argv);
+// `micronet compile ...` and `micronet help compile`, the same way: micronet-compile.
+[[noreturn]] void exec_compiler(int argc, char** argv);
 
 }  // namespace micronet::cli

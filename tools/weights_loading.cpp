@@ -7,6 +7,7 @@
 #include "runtime/safetensors.h"
 #include "tools/usage_error.h"
 #include "tools/commands.h"
+#include "tools/package_loading.h"
 
 namespace micronet::cli {
 
@@ -68,6 +69,14 @@ ModelMetadata read_weights_metadata(const std::string& path) {
 
 ModelPlan plan_for_weights(const std::string& arch_flag, const ModelMetadata& meta,
                            const std::string& path, int h, int w, int classes_flag) {
+  if (const auto pkg = selected_package()) {
+    const ModelConfig& cfg = pkg->config();
+    for (const std::string& given : {arch_flag, meta.arch})
+      if (!given.empty() && given != cfg.arch)
+        throw FormatError("--package " + pkg->dir() + " holds MicroNet-" + cfg.arch + ", but " +
+                          (given == arch_flag ? "--arch" : path + "'s metadata") + " says " + given);
+    return plan_model(cfg, h, w, classes_flag > 0 ? classes_flag : meta.num_classes > 0 ? meta.num_classes : pkg->num_classes());
+  }
   if (arch_flag.empty() && meta.arch.empty())
     throw UsageError("missing required flag --arch (the weights file names no arch in its metadata)");
   if (!arch_flag.empty() && !meta.arch.empty() && arch_flag != meta.arch)

@@ -1,0 +1,318 @@
+#include "compiler/package_compiler.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "Halide.h"
+#include "autotune/candidate_compiler.h"
+#include "autotune/subprocess.h"
+#include "autotune/tuning_db.h"
+#include "models/config_json.h"
+#include "models/kernel_plan.h"
+#include "models/model_metadata.h"
+#include "models/state_dict_layout.h"
+#include "runtime/file_io.h"
+#include "runtime/json_lite.h"
+#include "runtime/package.h"
+#include "runtime/safetensors.h"
+#include "runtime/sha256.h"
+#include "schedules/knobs.h"
+
+namespace fs = std::filesystem;
+
+namespace micronet::compiler {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+struct Choice {
+  tune::Candidate candidate;
+  std::string record;  // the tuning line used ("" = the schedule's defaults)
+};
+
+// Per kernel name, the schedule choice for `family` (x86 | arm | gpu).
+std::map<std::string, Choice> read_choices(const std::string& path, const std::string& family) {
+  std::map<std::string, Choice> out;
+  if (path.empty()) return out;
+  std::ifstream f(path);
+  if (!f) throw std::invalid_argument("--tuning " + path + ": cannot be read");
+  std::string first;
+  f >> first;
+  f.seekg(0);
+  const bool jsonl = (path.size() > 6 && path.substr(path.size() - 6) == ".jsonl") || (!first.empty() && first[0] == '{');
+  if (jsonl) {
+    for (const tune::TuningRecord& r : tune::best_records(tune::read_db(path), "")) {
+      if (r.target_family != family) continue;
+      Choice c;
+      c.candidate.autoscheduler = r.autoscheduler;
+      for (const auto& [k, v] : r.knobs) c.candidate.knobs.set(k, v);
+      c.record = family + " " + r.kernel + " " + tune::knob_text(r);
+      out[r.kernel] = c;
+    }
+    return out;
+  }
+  // schedules/knobs.h: `<family> <kernel> knob=value ...`, the last line of a kernel wins.
+  std::string line;
+  int line_no = 0;
+  while (std::getline(f, line)) {
+    ++line_no;
+    std::istringstream in(line);
+    std::string fam, kernel, kv;
+    if (!(in >> fam) || fam[0] == '#' || !(in >> kernel) || fam != family) continue;
+    Choice c;
+    while (in >> kv) {
+      const size_t eq = kv.find('=');
+      if (eq == std::string::npos)
+        throw std::invalid_argument(path + ":" + std::to_string(line_no) + ": '" + kv + "' is not knob=value");
+      const std::string k = kv.substr(0, eq), v = kv.substr(eq + 1);
+      if (k == "autoscheduler") {
+        c.candidate.autoscheduler = v;
+        continue;
+      }
+      try {
+        c.candidate.knobs.set(k, std::stoi(v));
+      } catch (const std::exception&) {
+        throw std::invalid_argument(path + ":" + std::to_string(line_no) + ": knob " + k + "=" + v + " is not an integer");
+      }
+    }
+    c.record = line;
+    out[kernel] = c;
+  }
+  return out;
+}
+
+std::string file_identity(const std::string& path) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) return "missing";
+  return std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
+}
+
+std::string quote(const std::string& s) { return json_quote(s); }
+
+void run_checked(const std::vector<std::string>& argv, const std::string& log, const std::string& what) {
+  const tune::ProcessResult r = tune::run_process(argv, 300, log);
+  if (!r.start_error.empty()) throw std::runtime_error(what + ": " + r.start_error);
+  if (r.exit_code != 0) throw std::runtime_error(what + " failed:\n" + r.output);
+}
+
+}  // namespace
+
+std::string default_cache_dir() {
+  if (const char* d = std::getenv("MICRONET_CACHE_DIR"); d && *d) return d;
+  if (const char* d = std::getenv("XDG_CACHE_HOME"); d && *d) return std::string(d) + "/micronet";
+  if (const char* d = std::getenv("HOME"); d && *d) return std::string(d) + "/.cache/micronet";
+  return "/tmp/micronet-cache";
+}
+
+PackageResult compile_package(const PackageOptions& o, std::ostream& progress) {
+  const auto start = Clock::now();
+  PackageResult res;
+  std::string halide_target;
+  try {
+    halide_target = tune::candidate_target(o.target);
+  } catch (const std::exception& e) {
+    throw std::invalid_argument("--target " + o.target + " is not a Halide target (" + e.what() +
+                                "); e.g. host, x86-64-linux-avx2-fma, arm-64-linux, opencl, cuda");
+  }
+  res.halide_target = halide_target;
+  const Halide::Target ht(halide_target);
+  const std::string family = sched::target_family(ht);
+
+  // Weights first: a file of another network fails before minutes of compiling.
+  int classes = o.classes;
+  TensorMap weights;
+  if (!o.weights.empty()) {
+    std::map<std::string, std::string> meta_map;
+    weights = read_safetensors(o.weights, &meta_map);
+    const ModelMetadata meta = ModelMetadata::from_map(meta_map, o.weights);
+    if (!meta.arch.empty() && meta.arch != o.config.arch)
+      throw std::invalid_argument(o.weights + ": its metadata says arch " + meta.arch + ", the config is " + o.config.arch);
+    if (classes <= 0 && meta.num_classes > 0) classes = meta.num_classes;
+  }
+  if (classes <= 0) classes = o.config.num_classes;
+  const int h = o.height > 0 ? o.height : o.config.input_h, w = o.width > 0 ? o.width : o.config.input_w;
+  ModelConfig cfg = o.config;
+  cfg.num_classes = classes;
+  cfg.input_h = h;
+  cfg.input_w = w;
+  const ModelPlan plan = plan_model(cfg, h, w, classes);
+  if (!o.weights.empty()) validate_state_dict(weights, state_dict_layout(plan), o.weights);
+
+  const std::vector<KernelSpec> specs = kernels_for({plan});
+  const std::map<std::string, Choice> choices = read_choices(o.tuning, family);
+  const std::string gen_dir = o.generator_dir.empty() ? tune::executable_dir() : o.generator_dir;
+  const std::string cache = (o.cache_dir.empty() ? default_cache_dir() : o.cache_dir) + "/kernels";
+  fs::create_directories(cache);
+  fs::create_directories(o.out);
+
+  // Compile (or find) each kernel's object.
+  struct Job {
+    KernelSpec spec;
+    Choice choice;
+    std::string object;
+    bool cached = false;
+    double seconds = 0;
+    std::string error;
+  };
+  std::vector<Job> jobs;
+  for (const KernelSpec& s : specs) {
+    Job j;
+    j.spec = s;
+    if (auto it = choices.find(s.name()); it != choices.end()) j.choice = it->second;
+    jobs.push_back(j);
+  }
+  std::atomic<size_t> next{0};
+  std::mutex out_mu;
+  int done = 0;
+  const int n_threads = std::max(1, std::min<int>(int(jobs.size()), o.jobs > 0 ? o.jobs : int(std::thread::hardware_concurrency())));
+  auto work = [&]() {
+    for (size_t i; (i = next++) < jobs.size();) {
+      Job& j = jobs[i];
+      const auto t0 = Clock::now();
+      const std::string generator = gen_dir + "/" + j.spec.generator() + ".generator";
+      const std::string key_text = j.spec.name() + "\n" + j.spec.generator_params() + "\n" + halide_target + "\n" +
+                                   j.choice.candidate.describe() + "\n" + file_identity(generator) + "\n" +
+                                   package_runtime_version();
+      const std::string key = sha256_hex(key_text.data(), key_text.size()).substr(0, 20);
+      const std::string dir = cache + "/" + j.spec.name() + "-" + key;
+      j.object = dir + "/cand_" + j.spec.name() + ".o";
+      if (fs::exists(j.object)) {
+        j.cached = true;
+      } else {
+        const std::string tmp = dir + ".tmp." + std::to_string(getpid()) + "." + std::to_string(i);
+        fs::remove_all(tmp);
+        fs::create_directories(tmp);
+        tune::CompileOptions co;
+        co.target = o.target;
+        co.work_dir = tmp;
+        co.generator_dir = gen_dir;
+        co.timeout_s = 600;
+        const tune::CompileResult r = tune::compile_candidate(j.spec, j.choice.candidate, co, j.spec.name());
+        if (!r.ok) {
+          j.error = r.error;
+        } else {
+          std::error_code ec;
+          fs::rename(tmp, dir, ec);  // another compiler may have won the race: its object is as good
+        }
+        fs::remove_all(tmp);
+        if (j.error.empty() && !fs::exists(j.object)) j.error = "the compiled object " + j.object + " is missing";
+      }
+      j.seconds = since(t0);
+      std::lock_guard<std::mutex> lock(out_mu);
+      ++done;
+      char line[512];
+      std::snprintf(line, sizeof line, "[%2d/%zu] %-44s %s", done, jobs.size(), j.spec.name().c_str(),
+                    !j.error.empty() ? "FAILED" : j.cached ? "cached" : "");
+      progress << line;
+      if (j.error.empty() && !j.cached) progress << std::fixed << std::setprecision(1) << j.seconds << " s";
+      if (!j.choice.record.empty() && j.error.empty())
+        progress << "  (" << (j.choice.candidate.autoscheduler.empty() ? j.choice.candidate.describe() : j.choice.candidate.autoscheduler) << ")";
+      progress << std::endl;
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 0; t < n_threads; ++t) pool.emplace_back(work);
+  for (std::thread& t : pool) t.join();
+  for (const Job& j : jobs)
+    if (!j.error.empty()) throw std::runtime_error("kernel " + j.spec.name() + " (" + j.spec.generator_params() + "): " + j.error);
+
+  // The entry table and identity strings, compiled and linked with the objects.
+  const std::string config_json = config_to_json(cfg);
+  const std::string link_dir = cache + "/../link." + std::to_string(getpid());
+  fs::create_directories(link_dir);
+  {
+    std::ofstream f(link_dir + "/entries.cpp");
+    f << "// Generated by micronet compile.\nstruct halide_filter_metadata_t;\n"
+      << "struct MicronetPackageEntry { const char* name; int (*argv)(void**); const halide_filter_metadata_t* (*metadata)(); };\n"
+      << "extern \"C\" {\n";
+    for (const Job& j : jobs)
+      f << "int cand_" << j.spec.name() << "_argv(void**);\nconst halide_filter_metadata_t* cand_" << j.spec.name()
+        << "_metadata();\n";
+    f << "__attribute__((visibility(\"default\"))) extern const MicronetPackageEntry micronet_package_entries[] = {\n";
+    for (const Job& j : jobs)
+      f << "  {\"" << j.spec.name() << "\", &cand_" << j.spec.name() << "_argv, &cand_" << j.spec.name() << "_metadata},\n";
+    f << "};\n__attribute__((visibility(\"default\"))) extern const int micronet_package_entry_count = " << jobs.size() << ";\n";
+    auto str = [&](const char* name, const std::string& v) {
+      f << "__attribute__((visibility(\"default\"))) extern const char " << name << "[] = " << quote(v) << ";\n";
+    };
+    str("micronet_package_format", kPackageFormat);
+    str("micronet_package_version", package_runtime_version());
+    str("micronet_package_halide_target", halide_target);
+    str("micronet_package_config_sha256", sha256_hex(config_json.data(), config_json.size()));
+    f << "}\n";
+  }
+  const char* cxx = std::getenv("CXX");
+  const std::string linker = ht.arch == Halide::Target::ARM && ht.bits == 64 ? "aarch64-linux-gnu-g++" : (cxx && *cxx ? cxx : "c++");
+  std::vector<std::string> link = {linker, "-shared", "-fPIC", "-O1", "-Wl,-Bsymbolic", "-o", link_dir + "/kernels.so",
+                                   link_dir + "/entries.cpp"};
+  for (const Job& j : jobs) link.push_back(j.object);
+  run_checked(link, link_dir + "/link.log", "linking the package library with " + linker);
+  const std::string lib = o.out + "/" + kPackageLibrary;
+  fs::copy_file(link_dir + "/kernels.so", lib + ".tmp", fs::copy_options::overwrite_existing);
+  fs::rename(lib + ".tmp", lib);
+  fs::remove_all(link_dir);
+
+  const std::string weights_file = o.out + "/" + kPackageWeights;
+  if (!o.weights.empty()) {
+    fs::copy_file(o.weights, weights_file + ".tmp", fs::copy_options::overwrite_existing);
+    fs::rename(weights_file + ".tmp", weights_file);
+  } else {
+    fs::remove(weights_file);
+  }
+
+  uint64_t lib_bytes = 0;
+  const std::string lib_sha = sha256_file(lib, &lib_bytes);
+  res.kernels = int(jobs.size());
+  for (const Job& j : jobs) (j.cached ? res.cached : res.compiled)++;
+  res.seconds = since(start);
+  write_file_atomic(o.out + "/" + kPackageManifest, [&](std::ostream& m) {
+    m << "{\n  \"format\": " << quote(kPackageFormat) << ",\n  \"project_version\": " << quote(package_runtime_version())
+      << ",\n  \"name\": " << quote(cfg.arch) << ",\n  \"target\": " << quote(o.target)
+      << ",\n  \"halide_target\": " << quote(halide_target) << ",\n  \"device_api\": " << quote(device_api_of(halide_target))
+      << ",\n  \"input_size\": [" << h << ", " << w << "],\n  \"classes\": " << classes
+      << ",\n  \"library\": " << quote(kPackageLibrary) << ",\n  \"library_bytes\": " << lib_bytes
+      << ",\n  \"library_sha256\": " << quote(lib_sha) << ",\n  \"weights\": "
+      << (o.weights.empty() ? std::string("null") : quote(kPackageWeights))
+      << ",\n  \"tuning\": {\"source\": " << (o.tuning.empty() ? std::string("null") : quote(o.tuning)) << ", \"records\": [";
+    bool first = true;
+    for (const Job& j : jobs)
+      if (!j.choice.record.empty()) {
+        m << (first ? "\n    " : ",\n    ") << quote(j.choice.record);
+        first = false;
+      }
+    m << (first ? "" : "\n  ") << "]},\n  \"kernels\": [\n";
+    for (size_t i = 0; i < jobs.size(); ++i) {
+      const Job& j = jobs[i];
+      m << "    {\"name\": " << quote(j.spec.name()) << ", \"function\": " << quote("cand_" + j.spec.name())
+        << ", \"generator\": " << quote(j.spec.generator()) << ", \"schedule\": " << quote(j.choice.candidate.describe())
+        << ", \"params\": " << quote(j.spec.generator_params()) << "}" << (i + 1 < jobs.size() ? "," : "") << "\n";
+    }
+    m << "  ],\n  \"compile_seconds\": " << res.seconds << ",\n  \"config\": ";
+    std::istringstream cfg_lines(config_json);
+    std::string l;
+    bool first_line = true;
+    while (std::getline(cfg_lines, l)) {
+      m << (first_line ? "" : "\n  ") << l;
+      first_line = false;
+    }
+    m << "\n}\n";
+  });
+  res.dir = fs::absolute(o.out).lexically_normal().string();
+  return res;
+}
+
+}  // namespace micronet::compiler

@@ -1,0 +1,129 @@
+#include "tools/package_loading.h"
+
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+
+#include "models/config_json.h"
+#include "models/kernel_plan.h"
+#include "runtime/device_targets.h"
+#include "runtime/halide_model.h"
+#include "runtime/sha256.h"
+#include "tools/usage_error.h"
+
+extern char** environ;
+
+namespace micronet::cli {
+
+namespace {
+
+std::shared_ptr<const ModelPackage>& current() {
+  static std::shared_ptr<const ModelPackage> p;
+  return p;
+}
+
+std::string beside_this_executable(const std::string& name) {
+  std::string self(4096, '\0');
+  const ssize_t n = readlink("/proc/self/exe", self.data(), self.size() - 1);
+  if (n <= 0) return name;
+  self.resize(size_t(n));
+  return self.substr(0, self.rfind('/') + 1) + name;
+}
+
+std::string cache_dir() {
+  if (const char* d = std::getenv("MICRONET_CACHE_DIR"); d && *d) return d;
+  if (const char* d = std::getenv("XDG_CACHE_HOME"); d && *d) return std::string(d) + "/micronet";
+  if (const char* d = std::getenv("HOME"); d && *d) return std::string(d) + "/.cache/micronet";
+  return "/tmp/micronet-cache";
+}
+
+// Runs argv with its stdout sent to our stderr (a command's stdout may be JSON).
+int run_to_stderr(const std::vector<std::string>& argv) {
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, STDERR_FILENO, STDOUT_FILENO);
+  pid_t pid = 0;
+  const int rc = posix_spawn(&pid, args[0], &fa, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0) throw RunError("cannot run " + argv[0] + ": " + std::strerror(rc));
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
+}  // namespace
+
+std::string select_package(const std::string& dir, const std::string& weights_flag) {
+  if (dir.empty()) return weights_flag;
+  try {
+    current() = ModelPackage::open(dir);
+  } catch (const PackageError& e) {
+    throw RunError(std::string("--package: ") + e.what());
+  }
+  return weights_flag.empty() ? current()->weights_path() : weights_flag;
+}
+
+std::shared_ptr<const ModelPackage> selected_package() { return current(); }
+
+std::shared_ptr<const KernelSource> kernel_source_for(const ModelPlan& plan, const std::string& target) {
+  if (const auto& p = current()) {
+    if (target != "host" && target != p->device_api())
+      throw UsageError("--target " + target + " does not apply with --package: the package's kernels are for " +
+                       p->halide_target());
+    return p;
+  }
+  std::vector<std::string> missing;
+  for (const KernelStep& s : lower_plan(plan))
+    if (!find_kernel(s.spec.name(), target)) missing.push_back(s.spec.name());
+  if (missing.empty()) return nullptr;
+
+  // Compile the network into a cached package, keyed by what the kernels depend on.
+  const bool builtin = is_known_arch(plan.arch);
+  ModelConfig cfg;
+  if (builtin) cfg = model_config(plan.arch);
+  const std::string size = std::to_string(plan.input_h) + "x" + std::to_string(plan.input_w);
+  const std::string key_text = plan.arch + "|" + std::to_string(plan.num_classes) + "|" + size + "|" + target +
+                               "|" + package_runtime_version();
+  const std::string dir = cache_dir() + "/packages/" + plan.arch + "-n" + std::to_string(plan.num_classes) + "-" +
+                          target + "-" + sha256_hex(key_text.data(), key_text.size()).substr(0, 12);
+  std::vector<std::string> argv = {beside_this_executable("micronet-compile"), "--arch", plan.arch,
+                                   "--classes", std::to_string(plan.num_classes), "--size", size,
+                                   "--target", target, "--out", dir};
+  std::string command = "micronet compile";
+  for (size_t i = 1; i < argv.size(); ++i) command += " " + argv[i];
+  if (!builtin)
+    throw RunError("MicroNet-" + plan.arch + " needs kernels this build does not have (" + missing.front() +
+                   ", ...): compile a package with `micronet compile --config FILE --classes " +
+                   std::to_string(plan.num_classes) + " --out DIR` and add --package DIR");
+  try {
+    auto p = ModelPackage::open(dir);
+    std::cerr << "using the package compiled earlier for MicroNet-" << plan.arch << " with " << plan.num_classes
+              << " classes: " << dir << "\n";
+    return p;
+  } catch (const PackageError&) {
+  }
+  if (access(argv[0].c_str(), X_OK) != 0)
+    throw RunError("MicroNet-" + plan.arch + " with " + std::to_string(plan.num_classes) +
+                   " classes needs kernels this build does not have (" + missing.front() + ", ...); compile them: `" +
+                   command + "` and add --package " + dir);
+  std::cerr << "MicroNet-" << plan.arch << " with " << plan.num_classes << " classes needs " << missing.size()
+            << " kernels this build does not have: compiling a package once (" << command << ")\n";
+  if (run_to_stderr(argv) != 0) throw RunError("compiling the package failed: " + command);
+  try {
+    return ModelPackage::open(dir);
+  } catch (const PackageError& e) {
+    throw RunError(e.what());
+  }
+}
+
+}  // namespace micronet::cli
