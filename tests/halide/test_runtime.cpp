@@ -2,6 +2,9 @@
 // errors for bad input.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <thread>
@@ -192,6 +195,114 @@ TEST(HalideModel, BadBatchIsAnError) {
   HalideModel m = make_model("m0");
   std::vector<float> x(3 * 224 * 224, 0.f);
   EXPECT_THROW(m.run(x.data(), 0), RunError);
+}
+
+// ---- Batches and worker threads ----
+
+// Sets the worker threads for one test, then the default again.
+struct WorkerThreads {
+  explicit WorkerThreads(int n) { HalideModel::set_num_threads(n); }
+  ~WorkerThreads() { HalideModel::set_num_threads(0); }  // the default
+};
+
+std::vector<float> wavy_input(int batch, int h, int w, float freq) {
+  std::vector<float> x(size_t(batch) * 3 * h * w);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = std::sin(float(i) * freq) + 0.1f * float(i % 7);
+  return x;
+}
+
+// Each image of `x` run alone (batch 1) on one thread, the logits concatenated.
+std::vector<float> images_alone(const HalideModel& m, const std::vector<float>& x, int batch) {
+  WorkerThreads one(1);
+  const size_t image = size_t(3) * m.plan().input_h * m.plan().input_w;
+  std::vector<float> all;
+  for (int i = 0; i < batch; ++i) {
+    const std::vector<float> y = m.run(x.data() + i * image, 1);
+    all.insert(all.end(), y.begin(), y.end());
+  }
+  return all;
+}
+
+// The logits of a batch do not depend on how it runs: with 1 and 2 worker threads a batch
+// gives bit for bit the logits of its images run alone (the same kernels do the same
+// arithmetic in the same order; only where and when they run differs).
+TEST(HalideModel, BatchEqualsItsImagesRunAloneWithEveryThreadCount) {
+  for (const std::string arch : {"m0", "m1", "m2", "m3"}) {
+    HalideModel m = make_model(arch, 64, 64);
+    const int batch = 5;  // 2 rounds of 2 tasks and one image left over with 2 threads
+    const std::vector<float> x = wavy_input(batch, 64, 64, 0.013f);
+    const std::vector<float> want = images_alone(m, x, batch);
+    for (int threads : {1, 2}) {
+      WorkerThreads t(threads);
+      EXPECT_EQ(m.run(x.data(), batch), want) << arch << ", " << threads << " threads";
+    }
+  }
+  // The full-size input.
+  HalideModel m0 = make_model("m0");
+  const std::vector<float> x = wavy_input(3, 224, 224, 0.002f);
+  const std::vector<float> want = images_alone(m0, x, 3);
+  for (int threads : {1, 2}) {
+    WorkerThreads t(threads);
+    EXPECT_EQ(m0.run(x.data(), 3), want) << threads << " threads";
+  }
+}
+
+// A non-finite value is reported for the first image that has one, whichever thread's task
+// found it first; the model keeps working afterwards (every arena went back to its pool).
+TEST(HalideModel, NaNInABatchNamesTheFirstImageWithOne) {
+  HalideModel m = make_model("m1", 64, 64);
+  const int batch = 6;
+  std::vector<float> x = wavy_input(batch, 64, 64, 0.01f);
+  const std::vector<float> want = images_alone(m, x, batch);
+  const size_t image = 3 * 64 * 64;
+  std::vector<float> bad = x;
+  bad[4 * image + 77] = std::numeric_limits<float>::infinity();
+  bad[1 * image + 4096 + 5] = std::numeric_limits<float>::quiet_NaN();  // c=1, y=0, x=5
+  for (int threads : {1, 2}) {
+    WorkerThreads t(threads);
+    try {
+      m.run(bad.data(), batch);
+      FAIL() << "expected RunError";
+    } catch (const RunError& e) {
+      EXPECT_NE(std::string(e.what()).find("(n=1, c=1, y=0, x=5)"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(m.run(x.data(), batch), want) << threads << " threads";
+  }
+}
+
+// Several callers at once, batches of 1..4 on two models, while another thread switches the
+// worker threads between 1 and 2: every result equals the images run alone (the TSan run's
+// target for the thread pool, the image tasks and the arena pool).
+TEST(HalideModel, ConcurrentBatchedRunsOnTheWorkerThreadsGiveTheSameResults) {
+  const HalideModel a = make_model("m0", 64, 64), b = make_model("m3", 48, 64);
+  const std::vector<float> xa = wavy_input(4, 64, 64, 0.004f), xb = wavy_input(4, 48, 64, 0.009f);
+  const std::vector<float> want_a = images_alone(a, xa, 4), want_b = images_alone(b, xb, 4);
+  WorkerThreads two(2);
+  std::atomic<bool> stop{false};
+  std::thread switcher([&] {
+    for (int i = 0; !stop.load(); ++i) {
+      HalideModel::set_num_threads(1 + i % 2);
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  });
+  std::vector<int> mismatches(4, 0);
+  std::vector<std::thread> callers;
+  for (int t = 0; t < 4; ++t)
+    callers.emplace_back([&, t] {
+      for (int round = 0; round < 4; ++round) {
+        const int batch = 1 + (t + round) % 4;
+        const bool first = t % 2 == 0;
+        const HalideModel& m = first ? a : b;
+        const std::vector<float>& x = first ? xa : xb;
+        const std::vector<float>& want = first ? want_a : want_b;
+        const std::vector<float> got = m.run(x.data(), batch);
+        if (!std::equal(got.begin(), got.end(), want.begin(), want.begin() + got.size())) ++mismatches[t];
+      }
+    });
+  for (auto& c : callers) c.join();
+  stop = true;
+  switcher.join();
+  for (int t = 0; t < 4; ++t) EXPECT_EQ(mismatches[t], 0) << "caller " << t;
 }
 
 }  // namespace
