@@ -23,14 +23,10 @@ namespace fs = std::filesystem;
 namespace micronet {
 namespace {
 
-const char* kCustom = R"({"name": "tiny", "stem_ch": 6, "stem_groups": [3, 2], "out_ch": 128,
-  "init_a": [1.0, 1.0], "init_b": [0.0, 0.0], "classes": 10, "input_size": [64, 64],
-  "rows": [
-    {"s": 2, "n": 1, "c": 12, "ks": 3, "c1": 2, "c2": 2, "g1": 0, "g2": 6, "c3": 12, "g3": 2, "g4": 2, "y1": 2, "y2": 0, "y3": 1, "r": 1},
-    {"s": 2, "n": 2, "c": 24, "ks": 7, "c1": 1, "c2": 4, "g1": 4, "g2": 4, "c3": 24, "g3": 4, "g4": 4, "y1": 2, "y2": 1, "y3": 1, "r": 1, "J": 1},
-    {"s": 1, "n": 1, "c": 24, "ks": 5, "c1": 1, "c2": 4, "g1": 4, "g2": 4, "c3": 24, "g3": 4, "g4": 4, "y1": 2, "y2": 2, "y3": 1, "r": 2, "J": 3},
-    {"s": 1, "n": 1, "c": 96, "ks": 3, "c1": 1, "c2": 4, "g1": 8, "g2": 8, "c3": 0, "g3": 0, "g4": 0, "y1": 2, "y2": 2, "y3": 2, "r": 2}
-  ]})";
+// The custom network (tests/data/configs/tiny.json, shared with pytest and the aarch64 test):
+// K=2 and K=1 Dynamic Shift-Max with J=3, a J=1 (Dynamic ReLU) final row, the official J=2 in
+// Micro-Block-A, ReLU6, a 7x7 depthwise kernel, a residual; 8 kernels (a few seconds cold).
+const std::string kCustomConfig = MICRONET_SOURCE_DIR "/tests/data/configs/tiny.json";
 
 const std::string kWork = MICRONET_TEST_WORK_DIR;
 
@@ -48,12 +44,7 @@ std::string compile(const std::string& name, const std::vector<std::string>& arg
   return out;
 }
 
-std::string custom_config_file() {
-  fs::create_directories(kWork);
-  const std::string path = kWork + "/tiny.json";
-  std::ofstream(path) << kCustom;
-  return path;
-}
+std::string custom_config_file() { return kCustomConfig; }
 
 std::vector<float> random_input(int n, int h, int w, uint32_t seed) {
   std::mt19937 rng(seed);
@@ -108,8 +99,8 @@ TEST(Packages, CustomConfigOnOpenClMatchesReference) {
 }
 
 TEST(Packages, M0PackageEqualsBuiltInKernels) {
-  const auto pkg = ModelPackage::open(compile("m0-host", {"--arch", "m0", "--size", "64x64"}));
-  const ModelPlan plan = plan_model(model_config("m0"), 64, 64);
+  const auto pkg = ModelPackage::open(compile("m0-host", {"--arch", "m0", "--size", "64x64", "--classes", "10"}));
+  const ModelPlan plan = plan_model(model_config("m0"), 64, 64, 10);
   ReferenceModel ref(plan);
   ref.randomize(3);
   const std::vector<float> x = random_input(2, 64, 64, 9);
@@ -119,8 +110,8 @@ TEST(Packages, M0PackageEqualsBuiltInKernels) {
 
 TEST(Packages, TwoPackagesRunConcurrentlyInOneProcess) {
   const auto tiny = ModelPackage::open(compile("tiny-host", {"--config", custom_config_file()}));
-  const auto m0 = ModelPackage::open(compile("m0-host", {"--arch", "m0", "--size", "64x64"}));
-  const ModelPlan tiny_plan = plan_model(tiny->config(), 64, 64, 10), m0_plan = plan_model(m0->config(), 64, 64);
+  const auto m0 = ModelPackage::open(compile("m0-host", {"--arch", "m0", "--size", "64x64", "--classes", "10"}));
+  const ModelPlan tiny_plan = plan_model(tiny->config(), 64, 64, 10), m0_plan = plan_model(m0->config(), 64, 64, 10);
   ReferenceModel r1(tiny_plan), r2(m0_plan);
   r1.randomize(1);
   r2.randomize(2);
