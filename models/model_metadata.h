@@ -9,6 +9,9 @@
 //                                             absent: ImageNet RGB (shorter side 256, crop 224)
 //   resize               "bilinear"           whole image to input size, half-pixel centres
 //   mean / std           "0.2860" / "0.3530"  normalization after scaling to [0, 1]
+//   config               {"name": "tiny", ...}  a custom network (not M0..M3): its config JSON
+//                                             (models/config_json.h); arch is its name.
+//                                             Written by convert/train --config.
 //
 // plus free-form provenance (dataset, seed, epochs, command, test_accuracy, ...).
 #pragma once

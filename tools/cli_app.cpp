@@ -103,10 +103,11 @@ void define_info(CLI::App& app, InfoArgs& a) {
 void define_convert(CLI::App& app, ConvertArgs& a) {
   CLI::App* c = app.add_subcommand(
       "convert", "import an official PyTorch checkpoint (.pth) into .safetensors; no pickle code runs");
-  arch_flag(c, a.arch, "the checkpoint's model")->required();
+  arch_flag(c, a.arch, "the checkpoint's model (or --config)");
+  file_flag(c, "--config", a.config, "a custom network's config JSON file (kept in the output's metadata)");
   file_flag(c, "--checkpoint", a.checkpoint, "the .pth file")->required();
   text_flag(c, "--out", a.out, "FILE", "the .safetensors file to write")->required();
-  int_flag(c, "--classes", a.classes, 1, 100000, "classes of the head (default 1000)", false);
+  int_flag(c, "--classes", a.classes, 1, 100000, "classes of the head (default: the config's; M0..M3: 1000)", false);
 }
 
 void define_run(CLI::App& app, RunArgs& a) {
@@ -211,7 +212,8 @@ void define_check(CLI::App& app, CheckArgs& a) {
 
 void define_train(CLI::App& app, TrainArgs& a) {
   CLI::App* c = app.add_subcommand("train", "train the LibTorch reference on Fashion-MNIST (runs in micronet-full)");
-  arch_flag(c, a.arch, "the model")->required();
+  arch_flag(c, a.arch, "the model (or --config)");
+  file_flag(c, "--config", a.config, "a config JSON file: a custom network (kept in the output's metadata)");
   choice_flag(c, "--dataset", a.dataset, {"fashion-mnist"}, "the training set")->required();
   text_flag(c, "--out", a.out, "FILE", "the .safetensors file to write (its folder is checked first)")->required();
   int_flag(c, "--size", a.size, kMinSize, kMaxSize, "input size");

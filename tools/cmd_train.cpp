@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "models/config_json.h"
 #include "models/datasets/fashion_mnist.h"
 #include "models/reference/trainer.h"
 #include "runtime/file_io.h"
@@ -20,7 +21,7 @@ std::string fmt(const char* f, double v) {
 }
 }  // namespace
 
-// micronet train --arch m0 --dataset fashion-mnist --size 64 --epochs N --out F.safetensors
+// micronet train (--arch m0 | --config F.json) --dataset fashion-mnist --size 64 --epochs N --out F.safetensors
 //                [--batch 128] [--lr 0.2] [--warmup STEPS] [--weight-decay 3e-5] [--no-nesterov]
 //                [--seed 0] [--threads 1] [--max-steps N] [--train-limit N] [--eval-limit N]
 //                [--data-dir DIR]
@@ -31,8 +32,10 @@ std::string fmt(const char* f, double v) {
 // LibTorch's 2-thread OpenMP pool ran a training step ~30x slower than one thread
 // (9.9 s vs 0.32 s per 128-image step at 64x64), its threads waiting on each other.
 int cmd_train(const TrainArgs& a, int argc, char** argv) {
+  if (a.arch.empty() == a.config.empty()) throw UsageError("give one network: --arch m0..m3 or --config FILE");
   check_output_location(a.out, "--out");  // before minutes of training, not after
-  const std::string& arch = a.arch;
+  const ModelConfig cfg = a.config.empty() ? model_config(a.arch) : load_config_file(a.config);
+  const std::string& arch = cfg.arch;
   const int size = a.size;
   TrainOptions opt;
   opt.epochs = a.epochs;
@@ -52,7 +55,7 @@ int cmd_train(const TrainArgs& a, int argc, char** argv) {
   const std::string dir = a.data_dir.empty() ? default_fashion_mnist_dir() : a.data_dir;
   const ImageDataset train = load_fashion_mnist(dir, Split::Train);
   const ImageDataset test = load_fashion_mnist(dir, Split::Test);
-  const ModelPlan plan = plan_model(model_config(arch), size, size, int(train.class_names.size()));
+  const ModelPlan plan = plan_model(cfg, size, size, int(train.class_names.size()));
   std::cerr << "training MicroNet-" << arch << " (" << size << "x" << size << ", "
             << plan.num_classes << " classes) on Fashion-MNIST: " << train.count
             << " training / " << test.count << " test images from " << dir << "\n";
@@ -62,6 +65,12 @@ int cmd_train(const TrainArgs& a, int argc, char** argv) {
   ModelMetadata meta = grey_model_metadata(plan, train.class_names, opt.preprocess);
   std::string command = "micronet";
   for (int i = 1; i < argc; ++i) command += std::string(" ") + argv[i];
+  if (!a.config.empty()) {  // a custom network: run/eval/compile find it in the file
+    ModelConfig stored = cfg;
+    stored.num_classes = plan.num_classes;
+    stored.input_h = stored.input_w = size;
+    meta.extra[kConfigMetadataKey] = config_to_json(stored);
+  }
   meta.extra["dataset"] = "fashion-mnist";
   meta.extra["train_command"] = command;
   meta.extra["seed"] = std::to_string(opt.seed);

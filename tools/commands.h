@@ -38,8 +38,12 @@ ModelMetadata read_weights_metadata(const std::string& path);
 // The plan a command runs for weights `path` with metadata `meta`: the arch is `arch_flag`
 // or the metadata's (required from one of them; when both are given they must agree, else
 // a FormatError naming the file); the classes are `classes_flag` when > 0, else the
-// metadata's num_classes, else the config's 1000. `h` x `w` is the input size.
+// metadata's num_classes, else the config's 1000. `h` x `w` is the input size. A custom
+// network (convert/train --config) is planned from the config in the file's metadata.
 ModelPlan plan_for_weights(const std::string& arch_flag, const ModelMetadata& meta,
                            const std::string& path, int h, int w, int classes_flag = -1);
+
+// The metadata key holding a custom network's config JSON (models/model_metadata.h).
+constexpr const char* kConfigMetadataKey = "config";
 
 }  // namespace micronet::cli

@@ -7,12 +7,14 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
 #include "models/config_json.h"
 #include "models/kernel_plan.h"
 #include "runtime/device_targets.h"
+#include "runtime/file_io.h"
 #include "runtime/halide_model.h"
 #include "runtime/sha256.h"
 #include "tools/usage_error.h"
@@ -26,6 +28,11 @@ namespace {
 std::shared_ptr<const ModelPackage>& current() {
   static std::shared_ptr<const ModelPackage> p;
   return p;
+}
+
+std::unique_ptr<ModelConfig>& weights_config() {
+  static std::unique_ptr<ModelConfig> c;
+  return c;
 }
 
 std::string beside_this_executable(const std::string& name) {
@@ -75,6 +82,8 @@ std::string select_package(const std::string& dir, const std::string& weights_fl
 
 std::shared_ptr<const ModelPackage> selected_package() { return current(); }
 
+void use_weights_config(const ModelConfig& cfg) { weights_config() = std::make_unique<ModelConfig>(cfg); }
+
 std::shared_ptr<const KernelSource> kernel_source_for(const ModelPlan& plan, const std::string& target) {
   if (const auto& p = current()) {
     if (target != "host" && target != p->device_api())
@@ -87,21 +96,32 @@ std::shared_ptr<const KernelSource> kernel_source_for(const ModelPlan& plan, con
     if (!find_kernel(s.spec.name(), target)) missing.push_back(s.spec.name());
   if (missing.empty()) return nullptr;
 
-  // Compile the network into a cached package, keyed by what the kernels depend on.
+  // Compile the network into a cached package, keyed by what the kernels depend on: a
+  // built-in model by name, a custom one (its weights file's config) by its config.
   const bool builtin = is_known_arch(plan.arch);
-  ModelConfig cfg;
-  if (builtin) cfg = model_config(plan.arch);
+  const ModelConfig* custom = !builtin && weights_config() && weights_config()->arch == plan.arch ? weights_config().get() : nullptr;
+  const std::string config_json = custom ? config_to_json(*custom) : "";
   const std::string size = std::to_string(plan.input_h) + "x" + std::to_string(plan.input_w);
   const std::string key_text = plan.arch + "|" + std::to_string(plan.num_classes) + "|" + size + "|" + target +
-                               "|" + package_runtime_version();
+                               "|" + package_runtime_version() + "|" + config_json;
+  const std::string key = sha256_hex(key_text.data(), key_text.size()).substr(0, 12);
   const std::string dir = cache_dir() + "/packages/" + plan.arch + "-n" + std::to_string(plan.num_classes) + "-" +
-                          target + "-" + sha256_hex(key_text.data(), key_text.size()).substr(0, 12);
+                          target + "-" + key;
   std::vector<std::string> argv = {beside_this_executable("micronet-compile"), "--arch", plan.arch,
                                    "--classes", std::to_string(plan.num_classes), "--size", size,
                                    "--target", target, "--out", dir};
+  if (custom) {
+    // The config goes to the compiler as a file, kept beside the cached packages.
+    const std::string config_file = cache_dir() + "/packages/" + plan.arch + "-" + key + ".json";
+    std::error_code ec;
+    std::filesystem::create_directories(cache_dir() + "/packages", ec);
+    write_file_atomic(config_file, [&](std::ostream& f) { f << config_json; });
+    argv[1] = "--config";
+    argv[2] = config_file;
+  }
   std::string command = "micronet compile";
   for (size_t i = 1; i < argv.size(); ++i) command += " " + argv[i];
-  if (!builtin)
+  if (!builtin && !custom)
     throw RunError("MicroNet-" + plan.arch + " needs kernels this build does not have (" + missing.front() +
                    ", ...): compile a package with `micronet compile --config FILE --classes " +
                    std::to_string(plan.num_classes) + " --out DIR` and add --package DIR");

@@ -20,6 +20,10 @@ std::string select_package(const std::string& dir, const std::string& weights_fl
 // The package select_package opened, or null.
 std::shared_ptr<const ModelPackage> selected_package();
 
+// The config of a custom network whose weights file carries it (plan_for_weights): with it,
+// kernel_source_for compiles that network on demand like a built-in one.
+void use_weights_config(const ModelConfig& cfg);
+
 // The kernels for `plan` on `target`: the selected package (its target must match), null
 // when the build has every kernel, else a package compiled on demand (or a RunError giving
 // the command to compile one).

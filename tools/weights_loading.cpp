@@ -3,6 +3,7 @@
 #ifdef MICRONET_WITH_CHECKPOINT_IMPORT
 #include "models/checkpoint/checkpoint_import.h"
 #endif
+#include "models/config_json.h"
 #include "models/random_weights.h"
 #include "runtime/safetensors.h"
 #include "tools/usage_error.h"
@@ -84,6 +85,24 @@ ModelPlan plan_for_weights(const std::string& arch_flag, const ModelMetadata& me
                       " was given");
   const std::string arch = arch_flag.empty() ? meta.arch : arch_flag;
   const int classes = classes_flag > 0 ? classes_flag : meta.num_classes;
+  if (!is_known_arch(arch) && arch == meta.arch) {
+    // A custom network (convert/train --config): its config travels in the metadata.
+    const auto it = meta.extra.find(kConfigMetadataKey);
+    if (it == meta.extra.end())
+      throw FormatError(path + ": its metadata names MicroNet-" + arch + ", which is not built in (m0..m3), and holds "
+                        "no config; compile its config into a package (micronet compile --config FILE --weights " +
+                        path + " --out DIR) and run it with --package DIR");
+    ModelConfig cfg;
+    try {
+      cfg = config_from_json(it->second, path + ": metadata '" + kConfigMetadataKey + "'");
+    } catch (const ConfigError& e) {
+      throw FormatError(e.what());
+    }
+    if (cfg.arch != arch)
+      throw FormatError(path + ": its metadata names arch " + arch + " and a config named " + cfg.arch);
+    use_weights_config(cfg);
+    return plan_model(cfg, h, w, classes > 0 ? classes : cfg.num_classes);
+  }
   return plan_model(model_config(arch), h, w, classes);
 }
 

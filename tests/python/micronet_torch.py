@@ -11,8 +11,12 @@ It stands in for "a checkpoint saved from the official PyTorch code": the tests 
 
 Public API:
     build_micronet(arch, num_classes=1000) -> nn.Module   (arch in m0, m1, m2, m3)
+    build_from_config(config, num_classes=None) -> nn.Module
+        (a config of models/configs/*.json, as a dict: a custom network, with the optional
+        per-row "J" group shifts of Dynamic Shift-Max beyond the official J = 2)
     randomize_(model, seed) -> model                      (random weights and BN stats)
 """
+import functools
 import math
 
 import torch
@@ -228,13 +232,15 @@ def shift_index(channels, groups):
     return torch.tensor(perm, dtype=torch.long)
 
 
-class ShiftMax(nn.Module):
-    """Dynamic Shift-Max with J = 2 (the input and its group/channel-rolled copy) and
-    K = 2 (with `relu`, a max of two fusions) or K = 1 (a single fusion)."""
+class _ShiftMax(nn.Module):
+    """Dynamic Shift-Max with J group shifts (official: J = 2, the input and its
+    group/channel-rolled copy; J = 1 is Dynamic ReLU; J = 3 adds the twice-rolled copy,
+    with offset 0) and K = 2 (with `relu`, a max of two fusions) or K = 1 (one fusion)."""
 
-    def __init__(self, channels, reduction, with_max, init_a, init_b, g_pair, expansion):
+    def __init__(self, channels, reduction, with_max, init_a, init_b, g_pair, expansion, J=2):
         super().__init__()
         self.channels = channels
+        self.j = J
         self.k = 2 if with_max else 1
         self.scale = ACT_MAX * 2.0
         self.init_a = (float(init_a[0]), float(init_a[1]))
@@ -244,7 +250,7 @@ class ShiftMax(nn.Module):
         self.fc = nn.Sequential(
             nn.Linear(channels, squeeze),
             nn.ReLU(),
-            nn.Linear(squeeze, channels * 2 * self.k),
+            nn.Linear(squeeze, channels * self.j * self.k),
             HSigmoidMul(),
         )
         g = g_pair[1]
@@ -256,8 +262,22 @@ class ShiftMax(nn.Module):
     def forward(self, x):
         n, c = x.shape[0], x.shape[1]
         y = self.avg_pool(x).reshape(n, c)
-        y = self.fc(y).reshape(n, c * 2 * self.k, 1, 1)
+        y = self.fc(y).reshape(n, c * self.j * self.k, 1, 1)
         y = (y - 0.5) * self.scale
+        if self.j != 2:  # coefficients ordered (K, J, C); offsets a for j = 0, b for j = 1
+            coef = y.reshape(n, self.k, self.j, c, 1, 1)
+            shifted = [x]
+            for _ in range(1, self.j):
+                shifted.append(shifted[-1][:, self.index, :, :])
+            out = None
+            for k in range(self.k):
+                z = None
+                for j in range(self.j):
+                    off = self.init_a[k] if j == 0 else self.init_b[k] if j == 1 else 0.0
+                    term = shifted[j] * (coef[:, k, j] + off)
+                    z = term if z is None else z + term
+                out = z if out is None else torch.max(out, z)
+            return out
         x2 = x[:, self.index, :, :]
         if self.k == 2:
             a1, b1, a2, b2 = torch.split(y, c, dim=1)
@@ -272,17 +292,22 @@ class ShiftMax(nn.Module):
         return x * a1 + x2 * b1
 
 
+ShiftMax = _ShiftMax  # the public name (J = 2 by default)
+
+
 class Block(nn.Module):
     """One config row: Micro-Block-A (g1 == 0), the final row (g4 == 0), or B/C."""
 
-    def __init__(self, cin, row, model_cfg):
+    def __init__(self, cin, row, model_cfg, J=2):
         super().__init__()
         s, _n, c, k, c1, c2, g1, g2, _c3, g3, g4, y1, y2, y3, r = row
         cout = c
         init_a, init_b = model_cfg["init_a"], model_cfg["init_b"]
-        red = REDUCTION * r
-        ab3_a = (INIT_AB_BLOCK3[0], 0.0)
-        ab3_b = (INIT_AB_BLOCK3[1], 0.0)
+        red = model_cfg.get("reduction", REDUCTION) * r
+        ab3 = model_cfg.get("init_a_block3", INIT_AB_BLOCK3)
+        ab3_a = (ab3[0], 0.0)
+        ab3_b = (ab3[1], 0.0)
+        ShiftMax = functools.partial(_ShiftMax, J=J)
         hidden = cin * c1 * c2
         self.residual = s == 1 and cin == cout
         empty = nn.Sequential
@@ -342,20 +367,32 @@ class SwishLinear(nn.Module):
         return self.linear(x)
 
 
+_COLUMNS = ("s", "n", "c", "ks", "c1", "c2", "g1", "g2", "c3", "g3", "g4", "y1", "y2", "y3", "r")
+
+
 class MicroNetTorch(nn.Module):
-    def __init__(self, arch, num_classes=1000):
+    def __init__(self, arch, num_classes=1000, config=None):
         super().__init__()
-        if arch not in _MODELS:
+        if config is not None:  # a models/configs/*.json document
+            cfg = dict(config)
+            rows = [tuple(int(row[k]) for k in _COLUMNS) for row in config["rows"]]
+            shifts = [int(row.get("J", 2)) for row in config["rows"]]
+            cfg.setdefault("dropout", 0.0)
+            arch = config["name"]
+        elif arch not in _MODELS:
             raise ValueError("unknown MicroNet arch %r (expected m0..m3)" % (arch,))
-        cfg = _MODELS[arch]
+        else:
+            cfg = _MODELS[arch]
+            rows = _ROWS[arch]
+            shifts = [2] * len(rows)
         self.arch = arch
         layers = [Stem(3, cfg["stem_ch"], cfg["stem_groups"], stride=2)]
         cin = cfg["stem_ch"]
-        for row in _ROWS[arch]:
+        for row, J in zip(rows, shifts):
             n = row[1]
             for i in range(n):
                 r = row if i == 0 else (1,) + tuple(row[1:])
-                layers.append(Block(cin, r, cfg))
+                layers.append(Block(cin, r, cfg, J))
                 cin = row[2]
         # (The final row outputs its expanded width in*c1*c2, which equals its c column in
         # every official config, e.g. M0: 96*1*4 = 384, so `cin` is right for the head.)
@@ -377,6 +414,14 @@ class MicroNetTorch(nn.Module):
 def build_micronet(arch, num_classes=1000):
     """The model for `arch` (m0..m3) in eval mode, with PyTorch's default init."""
     return MicroNetTorch(arch, num_classes).eval()
+
+
+def build_from_config(config, num_classes=None):
+    """The network of a config document (models/configs/*.json schema, as a dict) in eval
+    mode; num_classes defaults to the config's "classes" (else 1000)."""
+    if num_classes is None:
+        num_classes = int(config.get("classes", 1000))
+    return MicroNetTorch(None, num_classes, config=config).eval()
 
 
 # ---------------------------------------------------------------------------------------
