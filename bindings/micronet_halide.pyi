@@ -30,6 +30,10 @@ class FormatError(RuntimeError):
 class RunError(RuntimeError):
     """A run that cannot proceed (e.g. NaN or Inf in the input, a kernel missing from the build)."""
 
+class PackageError(RuntimeError):
+    """A model package the runtime refuses, naming what differs: another CPU architecture or
+    features, a truncated or edited library or manifest, another project version."""
+
 class Prediction(NamedTuple):
     """One row of Model.classify(), as `micronet classify` prints it plus the probability."""
     class_index: int
@@ -113,13 +117,25 @@ class Model:
         """Address of the buffer the last __call__ read."""
 
 def load(arch: Union[str, _Path, None] = None, weights: Optional[_Path] = None, threads: int = 1,
-         target: str = "host", *, num_classes: Optional[int] = None, seed: int = 2021) -> Model:
+         target: str = "host", *, num_classes: Optional[int] = None, seed: int = 2021,
+         package: Optional[_Path] = None) -> Model:
     """A MicroNet with weights from a safetensors file or a .pth checkpoint (None: random
     weights of `arch`, with a UserWarning). arch is optional when the safetensors metadata names
     it (it also gives classes, class names, input size, preprocessing); a path as the only
     argument is the weights. ValueError when arch differs from the file's metadata or neither
     names one. target: 'host' or a GPU API that targets() lists as compiled (RuntimeError when
-    no usable device)."""
+    no usable device). package: a model package folder (compile(), `micronet compile`): its
+    network, kernels, target and weights (unless weights is given); PackageError when refused."""
+
+def compile(arch: Optional[str] = None, config: Union[_Path, Dict[str, Any], None] = None, *, out: _Path,
+            target: str = "host", size: Union[int, Tuple[int, int], str, None] = None,
+            classes: Optional[int] = None, tuning: Optional[_Path] = None, weights: Optional[_Path] = None,
+            jobs: Optional[int] = None, cache_dir: Optional[_Path] = None, generators: Optional[_Path] = None,
+            quiet: bool = False) -> str:
+    """`micronet compile` (runs micronet-compile: $MICRONET_COMPILE, the build's bin/ beside this
+    module's folder, else PATH): a network (arch 'm0'..'m3', or config: a JSON file or dict) for
+    a target into a package folder, returned absolute. ValueError for bad arguments,
+    RuntimeError when compiling fails, FileNotFoundError when micronet-compile is missing."""
 
 def convert(arch: str, checkpoint: _Path, out: _Path, *, num_classes: Optional[int] = None) -> None:
     """.pth checkpoint -> safetensors (tensors unchanged, metadata arch/format/num_classes/source)."""

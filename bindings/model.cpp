@@ -25,16 +25,18 @@ void apply_num_threads(int threads) {
 int current_num_threads() { return g_threads.load(); }
 
 Model::Model(TensorMap weights, std::string source, ModelMetadata meta, int threads,
-             std::string target)
+             std::string target, std::shared_ptr<const ModelPackage> package)
     : weights_(std::move(weights)),
       source_(std::move(source)),
       meta_(std::move(meta)),
       threads_(threads),
-      target_(std::move(target)) {
+      target_(std::move(target)),
+      package_(std::move(package)) {
+  config_ = package_ ? package_->config() : model_config(meta_.arch);
   if (meta_.input_h <= 0 || meta_.input_w <= 0) meta_.input_h = meta_.input_w = kDefaultSize;
-  const ModelPlan plan = plan_model(model_config(meta_.arch), meta_.input_h, meta_.input_w, meta_.num_classes);
+  const ModelPlan plan = plan_model(config_, meta_.input_h, meta_.input_w, meta_.num_classes);
   meta_.num_classes = plan.num_classes;
-  default_ = std::make_shared<const HalideModel>(plan, weights_, source_, target_);
+  default_ = std::make_shared<const HalideModel>(plan, weights_, source_, target_, package_);
   // After the weights' check, which names the tensor when the head has another width.
   if (!meta_.class_names.empty() && int(meta_.class_names.size()) != meta_.num_classes)
     throw FormatError(source_ + ": " + std::to_string(meta_.class_names.size()) +
@@ -51,8 +53,8 @@ std::shared_ptr<const HalideModel> Model::model_for(int h, int w) {
       return extra_.front().second;
     }
   // plan_model throws std::invalid_argument for sizes the network cannot take.
-  const ModelPlan plan = plan_model(model_config(meta_.arch), h, w, meta_.num_classes);
-  auto m = std::make_shared<const HalideModel>(plan, weights_, source_, target_);
+  const ModelPlan plan = plan_model(config_, h, w, meta_.num_classes);
+  auto m = std::make_shared<const HalideModel>(plan, weights_, source_, target_, package_);
   extra_.emplace_front(key, m);
   if (extra_.size() > kMaxExtraSizes) extra_.pop_back();  // callers still running keep theirs
   return m;

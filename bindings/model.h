@@ -14,8 +14,10 @@
 #include <utility>
 #include <vector>
 
+#include "models/config.h"
 #include "models/model_metadata.h"
 #include "runtime/halide_model.h"
+#include "runtime/package.h"
 #include "runtime/tensor.h"
 
 namespace micronet::bindings {
@@ -40,8 +42,10 @@ class Model {
   // (and so validates) the model at its input size at once: bad weights fail here, as do
   // class names whose count differs from the classes (FormatError naming `source`).
   // target: "host" or a GPU API the build compiled (runtime/device_targets.h).
+  // package: a model package (runtime/package.h) whose network and kernels run instead of
+  // the built-in ones (meta.arch must be its config's; target must be its device API).
   Model(TensorMap weights, std::string source, ModelMetadata meta, int threads,
-        std::string target = "host");
+        std::string target = "host", std::shared_ptr<const ModelPackage> package = nullptr);
 
   // input: batch x 3 x h x w float32, C order. Returns batch x num_classes logits.
   std::vector<float> run(const float* input, int batch, int h, int w);
@@ -60,6 +64,8 @@ class Model {
   const ModelMetadata& metadata() const { return meta_; }
   int threads() const { return threads_; }
   const std::string& target() const { return target_; }
+  // The package the kernels come from (null: the build's own).
+  const std::shared_ptr<const ModelPackage>& package() const { return package_; }
 
   // Diagnostics of the last __call__ (set by the binding, read by tests).
   std::atomic<bool> last_input_was_copied{false};
@@ -71,6 +77,8 @@ class Model {
   ModelMetadata meta_;
   int threads_;
   std::string target_;
+  std::shared_ptr<const ModelPackage> package_;
+  ModelConfig config_;  // the package's, else the built-in model_config(arch)
   std::shared_ptr<const HalideModel> default_;
   mutable std::mutex mu_;
   // Most recently used first.

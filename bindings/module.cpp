@@ -5,17 +5,24 @@
 //   logits = m(x)                       # float32 N x 3 x H x W numpy / torch -> N x classes
 //   m.classify("photo.jpg", topk=5)     # [Prediction(class_index, name, probability, logit), ...]
 //   m.benchmark(batch=1, iters=100)     # {"median_ms": ..., ...}
+//   micronet_halide.compile(config="my.json", target="host", out="pkg")   # micronet-compile
+//   m = micronet_halide.load(package="pkg")  # a package's network, kernels and weights
 //
 // Errors: FileNotFoundError (missing file), ValueError (bad shape / dtype / rank / channel
 // count / arch / target / argument), RuntimeError (bad file contents, run errors such as
-// non-finite input; micronet_halide.FormatError and RunError are its subclasses).
+// non-finite input; micronet_halide.FormatError and RunError are its subclasses; a refused
+// package is micronet_halide.PackageError, also a RuntimeError).
+#include <pybind11/eval.h>
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <dlfcn.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <numeric>
 #include <optional>
@@ -33,6 +40,7 @@
 #include "models/random_weights.h"
 #include "models/state_dict_layout.h"
 #include "runtime/halide_model.h"
+#include "runtime/package.h"
 #include "runtime/safetensors.h"
 
 namespace py = pybind11;
@@ -90,8 +98,83 @@ bool names_weights_file(py::handle arg) {
          ends_with(s, ".pt") || ends_with(s, ".tar") || std::filesystem::exists(s, ec);
 }
 
+// load(package=DIR): the package's network and kernels (runtime/package.h), its weights
+// unless `weights` is given, random weights (with a warning) when it has none.
+std::shared_ptr<Model> load_package(const py::object& package_arg, const py::object& arch_arg,
+                                    const py::object& weights_arg, int threads, const std::string& target,
+                                    const py::object& num_classes, uint64_t seed) {
+  const std::string dir = path_string(package_arg);
+  std::error_code ec;
+  if (!std::filesystem::exists(dir, ec)) {
+    PyErr_SetObject(PyExc_FileNotFoundError,
+                    py::make_tuple(ENOENT, "package folder not found: " + dir, dir).ptr());
+    throw py::error_already_set();
+  }
+  if (threads < 1) throw py::value_error("threads must be >= 1, got " + std::to_string(threads));
+  const int classes = classes_arg(num_classes);
+  std::shared_ptr<const ModelPackage> pkg;
+  {
+    py::gil_scoped_release nogil;
+    pkg = ModelPackage::open(dir);  // PackageError -> micronet_halide.PackageError
+  }
+  const ModelConfig& cfg = pkg->config();
+  py::object weights = weights_arg;
+  if (!arch_arg.is_none()) {
+    const bool same_arch = py::isinstance<py::str>(arch_arg) && arch_arg.cast<std::string>() == cfg.arch;
+    if (same_arch) {
+    } else if (weights.is_none() && names_weights_file(arch_arg)) {
+      weights = arch_arg;
+    } else if (!py::isinstance<py::str>(arch_arg)) {
+      throw py::type_error("arch must be a str");
+    } else {
+      throw py::value_error("package " + dir + " holds MicroNet-" + cfg.arch + ", but arch '" +
+                            arch_arg.cast<std::string>() + "' was given (leave arch out with package=)");
+    }
+  }
+  const std::string api = pkg->device_api();
+  if (target != "host" && target != api)
+    throw py::value_error("target '" + target + "' does not apply: package " + dir + " holds kernels for " +
+                          pkg->halide_target());
+  if (api != "host") {
+    const auto& t = valid_targets();
+    if (std::find(t.begin(), t.end(), api) == t.end())
+      throw py::value_error("package " + dir + " holds " + api + " kernels, and this build's runtime has no " + api +
+                            " support (it runs " + join(t) + ")");
+  }
+  std::string path = weights.is_none() ? pkg->weights_path() : existing_file(weights, "weights file");
+  if (path.empty()) {
+    const std::string msg = "micronet_halide.load(package='" + dir + "'): the package has no weights and none were "
+                            "given, using RANDOM weights (seed " + std::to_string(seed) + "); outputs are meaningless";
+    if (PyErr_WarnEx(PyExc_UserWarning, msg.c_str(), 1) != 0) throw py::error_already_set();
+    py::gil_scoped_release nogil;
+    ModelMetadata meta = imagenet_metadata(cfg.arch, classes > 0 ? classes : pkg->num_classes());
+    meta.input_h = pkg->input_h();
+    meta.input_w = pkg->input_w();
+    const ModelPlan plan = plan_model(cfg, meta.input_h, meta.input_w, meta.num_classes);
+    return std::make_shared<Model>(random_weights(plan, seed), "random weights (seed " + std::to_string(seed) + ")",
+                                   std::move(meta), threads, api, pkg);
+  }
+  py::gil_scoped_release nogil;
+  WeightsFile file = read_weights_file(path);
+  ModelMetadata meta = std::move(file.meta);
+  if (!meta.arch.empty() && meta.arch != cfg.arch)
+    throw std::invalid_argument(path + ": its metadata says arch '" + meta.arch + "', but package " + dir +
+                                " holds MicroNet-" + cfg.arch);
+  meta.arch = cfg.arch;
+  if (classes > 0) meta.num_classes = classes;
+  if (meta.num_classes <= 0) meta.num_classes = pkg->num_classes();
+  if (meta.input_h <= 0 || meta.input_w <= 0) {
+    meta.input_h = pkg->input_h();
+    meta.input_w = pkg->input_w();
+  }
+  const std::string source = path + " (as MicroNet-" + cfg.arch + " from package " + dir + ")";
+  return std::make_shared<Model>(std::move(file.tensors), source, std::move(meta), threads, api, pkg);
+}
+
 std::shared_ptr<Model> load(const py::object& arch_arg, const py::object& weights_arg, int threads,
-                            const std::string& target, const py::object& num_classes, uint64_t seed) {
+                            const std::string& target, const py::object& num_classes, uint64_t seed,
+                            const py::object& package_arg) {
+  if (!package_arg.is_none()) return load_package(package_arg, arch_arg, weights_arg, threads, target, num_classes, seed);
   py::object weights = weights_arg;
   std::string arch;  // "" = take the file's
   if (!arch_arg.is_none()) {
@@ -251,6 +334,103 @@ py::dict benchmark(Model& m, int batch, int iters, int warmup, std::optional<int
   return d;
 }
 
+// Where compile() looks for micronet-compile, in order: $MICRONET_COMPILE, the build's bin/
+// beside this module's folder (build/python -> build/bin, as the CLI finds it beside itself),
+// this module's folder. compile() then tries PATH.
+std::vector<std::string> compiler_candidates() {
+  std::vector<std::string> out;
+  if (const char* e = std::getenv("MICRONET_COMPILE"); e && *e) out.push_back(e);
+  Dl_info info;
+  if (dladdr(reinterpret_cast<void*>(&compiler_candidates), &info) && info.dli_fname) {
+    const std::filesystem::path dir = std::filesystem::absolute(info.dli_fname).parent_path();
+    out.push_back((dir.parent_path() / "bin" / "micronet-compile").string());
+    out.push_back((dir / "micronet-compile").string());
+  }
+  return out;
+}
+
+// micronet_halide.compile(): the CLI's `micronet compile` (micronet-compile, which links the
+// Halide compiler and runs the build's generators), its progress lines on sys.stderr.
+constexpr const char* kCompileSource = R"PY(
+def compile(arch=None, config=None, *, out, target="host", size=None, classes=None, tuning=None,
+            weights=None, jobs=None, cache_dir=None, generators=None, quiet=False):
+    """Compile a network for a target into a model package (as `micronet compile`; the
+    arguments are its flags) and return the package folder (absolute). Load it with
+    load(package=...).
+
+    arch: 'm0'..'m3', or config: a config JSON file (models/configs/ has M0..M3) or a dict
+    of that schema. out: the package folder. target: 'host', 'x86-64-linux-avx2',
+    'x86-64-linux-avx512', 'arm-64-linux', 'arm-64-android', 'opencl', 'cuda' or another
+    Halide target string. size: int, (H, W) or 'HxW' the schedules are estimated for
+    (default: the config's). classes: the head's classes (default: the weights', else the
+    config's). tuning: tuning records (default: the build's schedules/tuning_db.txt).
+    weights: a .safetensors file checked against the network and copied into the package.
+    jobs: generators run at once (default: the cores). cache_dir: the compiled-kernel cache
+    (default: $MICRONET_CACHE_DIR, else ~/.cache/micronet). generators: the folder of the
+    generator executables. quiet: no progress lines (otherwise one per kernel on stderr).
+
+    Runs micronet-compile: $MICRONET_COMPILE, else the build's bin/ beside this module's
+    folder, else PATH. ValueError for bad arguments (as the CLI's usage errors: exit 2),
+    RuntimeError when compiling fails (with the compiler's output), FileNotFoundError when
+    micronet-compile is missing.
+    """
+    import json as _json, os as _os, shutil as _shutil, subprocess as _sp, sys as _sys, tempfile as _tf
+    if (arch is None) == (config is None):
+        raise ValueError("compile() needs one network: arch ('m0'..'m3') or config (a JSON file or dict)")
+    exe = None
+    for c in _compiler_candidates():
+        if _os.path.isfile(c) and _os.access(c, _os.X_OK):
+            exe = c
+            break
+    exe = exe or _shutil.which("micronet-compile")
+    if exe is None:
+        raise FileNotFoundError("micronet_halide.compile() runs micronet-compile, which was not found (looked at "
+                                + ", ".join(_compiler_candidates()) + " and PATH): it is built by host builds "
+                                "(build/bin/micronet-compile); set MICRONET_COMPILE to its path")
+    tmp = None
+    argv = [exe]
+    try:
+        if arch is not None:
+            argv += ["--arch", str(arch)]
+        elif isinstance(config, dict):
+            tmp = _tf.NamedTemporaryFile("w", suffix=".json", delete=False)
+            _json.dump(config, tmp)
+            tmp.close()
+            argv += ["--config", tmp.name]
+        else:
+            argv += ["--config", _os.fsdecode(config)]
+        argv += ["--target", str(target), "--out", _os.fsdecode(out)]
+        if size is not None:
+            if isinstance(size, int):
+                size = "%dx%d" % (size, size)
+            elif not isinstance(size, str):
+                size = "%dx%d" % tuple(size)
+            argv += ["--size", size]
+        for flag, v in (("--classes", classes), ("--jobs", jobs)):
+            if v is not None:
+                argv += [flag, str(int(v))]
+        for flag, v in (("--tuning", tuning), ("--weights", weights), ("--cache-dir", cache_dir),
+                        ("--generators", generators)):
+            if v is not None:
+                argv += [flag, _os.fsdecode(v)]
+        p = _sp.Popen(argv, stdout=_sp.PIPE, stderr=_sp.STDOUT, text=True)
+        lines = []
+        for line in p.stdout:
+            lines.append(line)
+            if not quiet:
+                _sys.stderr.write(line)
+                _sys.stderr.flush()
+        rc = p.wait()
+    finally:
+        if tmp is not None:
+            _os.unlink(tmp.name)
+    if rc != 0:
+        text = "".join(lines[-40:]).strip()
+        msg = "micronet-compile failed (exit %d): %s" % (rc, text)
+        raise ValueError(msg) if rc == 2 else RuntimeError(msg)
+    return _os.path.abspath(_os.fsdecode(out))
+)PY";
+
 }  // namespace
 }  // namespace micronet::bindings
 
@@ -273,6 +453,7 @@ PYBIND11_MODULE(micronet_halide, m) {
   // Later registrations win: both are RuntimeError subclasses.
   py::register_exception<micronet::FormatError>(m, "FormatError", PyExc_RuntimeError);
   py::register_exception<micronet::RunError>(m, "RunError", PyExc_RuntimeError);
+  py::register_exception<micronet::PackageError>(m, "PackageError", PyExc_RuntimeError);
 
   // classify()'s rows: plain tuples (unpack them) with named fields.
   py::object prediction = py::module_::import("collections").attr("namedtuple")(
@@ -368,6 +549,7 @@ PYBIND11_MODULE(micronet_halide, m) {
   m.def("load", &b::load, py::arg("arch") = py::none(), py::arg("weights") = py::none(),
         py::arg("threads") = 1, py::arg("target") = "host", py::kw_only(),
         py::arg("num_classes") = py::none(), py::arg("seed") = b::kDefaultSeed,
+        py::arg("package") = py::none(),
         "Load a MicroNet for `target` ('host', or a GPU API that targets() lists as compiled;\n"
         "one without a usable device raises RuntimeError).\n\n"
         "weights: path of a safetensors file (from convert(), `micronet convert` or\n"
@@ -377,6 +559,11 @@ PYBIND11_MODULE(micronet_halide, m) {
         "the classes, class names, input size and preprocessing (see Model.metadata).\n"
         "load('x.safetensors') (a path as the only argument) is load(weights='x.safetensors').\n"
         "threads: Halide threads while this model runs.\n"
+        "package: a model package folder (compile(), `micronet compile`): its network (any\n"
+        "config), kernels and target, and its weights unless weights is given (none: random\n"
+        "weights with a UserWarning). A package for another CPU architecture or features, a\n"
+        "truncated or edited one, or one of another version raises PackageError (a\n"
+        "RuntimeError) naming what differs.\n"
         "FileNotFoundError for a missing file; ValueError for an unknown arch or target, an\n"
         "arch that differs from the file's metadata, or no arch from either; RuntimeError\n"
         "(FormatError) for a bad file or weights that do not fit the architecture.");
@@ -398,6 +585,9 @@ PYBIND11_MODULE(micronet_halide, m) {
         "ImageNet preprocessing (shorter side to 256, centre crop 224, ImageNet mean/std) of a\n"
         "path or an H x W x 3 uint8 RGB array -> float32 1 x 3 x 224 x 224: the input of\n"
         "models without preprocessing metadata. Model.preprocess() follows a model's file.");
+  m.def("_compiler_candidates", &b::compiler_candidates,
+        "Paths compile() tries for micronet-compile, in order (then PATH).");
+  py::exec(b::kCompileSource, m.attr("__dict__"));
   m.def("archs", &micronet::known_archs, "The architectures load() accepts.");
   m.def("targets", &b::targets_dict,
         "{target: {'compiled', 'runnable', 'kernels', 'reason'}} for 'host', 'opencl' and\n"

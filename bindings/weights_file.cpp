@@ -39,7 +39,11 @@ std::string resolve_arch(const std::string& arch, const ModelMetadata& meta, con
   if (!meta.arch.empty()) {
     const auto& known = known_archs();
     if (std::find(known.begin(), known.end(), meta.arch) == known.end())
-      throw FormatError(path + ": metadata names arch '" + meta.arch + "', which this build does not know");
+      throw FormatError(path + ": metadata names arch '" + meta.arch + "', which this build does not know" +
+                        (meta.extra.count("config") ? std::string(" (a custom network: compile it into a package, "
+                                                                  "compile(config=..., weights='") + path +
+                                                          "', out=DIR), then load(package=DIR))"
+                                                    : std::string()));
   }
   if (arch.empty() && meta.arch.empty())
     throw std::invalid_argument(path + ": the file names no arch in its metadata (a .pth checkpoint "
