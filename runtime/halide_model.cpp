@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 
 #include "HalideRuntime.h"
 #include "generators/layout.h"
@@ -13,6 +14,7 @@
 #include "runtime/device_targets.h"
 #include "runtime/kernel_registry.h"
 #include "runtime/kernel_source.h"
+#include "runtime/threading.h"
 
 namespace micronet {
 
@@ -23,6 +25,16 @@ namespace {
   throw RunError("input contains a non-finite value (" + std::to_string(input[i]) +
                  ") at flat index " + std::to_string(i) + " (n=" + std::to_string(n) + ", c=" +
                  std::to_string(c) + ", y=" + std::to_string(y) + ", x=" + std::to_string(x) + ")");
+}
+
+// MICRONET_EXECUTION=tasks|loops|batch forces one execution (HalideModel::Execution).
+HalideModel::Execution execution_from_env() {
+  const char* v = std::getenv("MICRONET_EXECUTION");
+  const std::string e = v ? v : "";
+  if (e == "tasks") return HalideModel::Execution::ImageTasks;
+  if (e == "loops") return HalideModel::Execution::KernelLoops;
+  if (e == "batch") return HalideModel::Execution::WholeBatch;
+  return HalideModel::Execution::Auto;
 }
 }  // namespace
 
@@ -41,6 +53,7 @@ struct HalideModel::Arena {
 HalideModel::HalideModel(ModelPlan plan, const TensorMap& weights, const std::string& source,
                          const std::string& target, std::shared_ptr<const KernelSource> kernels)
     : plan_(std::move(plan)), target_(target), kernel_source_(std::move(kernels)) {
+  execution_.store(execution_from_env());
   if (target_ != "host") {
     const std::string why = probe_target(target_);
     if (!why.empty()) throw RunError("target " + target_ + ": " + why);
@@ -68,7 +81,8 @@ HalideModel::HalideModel(ModelPlan plan, const TensorMap& weights, const std::st
 
 HalideModel::~HalideModel() = default;
 
-void HalideModel::set_num_threads(int threads) { halide_set_num_threads(threads); }
+void HalideModel::set_num_threads(int threads) { set_worker_threads(threads); }
+int HalideModel::num_threads() { return worker_threads(); }
 
 std::vector<size_t> HalideModel::tensor_bytes(int batch) const {
   std::vector<size_t> bytes(steps_.size() + 1, 0);
@@ -149,26 +163,77 @@ std::vector<float> HalideModel::run(const float* input, int batch) const {
   return run_profiled(input, batch, nullptr);
 }
 
+HalideModel::ExecutionPlan HalideModel::execution_plan(int batch, int threads) const {
+  ExecutionPlan p;
+  p.threads = threads > 0 ? std::min(threads, available_cpus()) : worker_threads();
+  switch (execution_.load()) {
+    case Execution::WholeBatch:
+      p.whole_batch = true;
+      return p;
+    case Execution::KernelLoops:
+      p.tail_images = batch;
+      return p;
+    case Execution::ImageTasks:
+      p.tasks = batch;
+      return p;
+    case Execution::Auto:
+      break;
+  }
+  // Whole rounds of one image per thread as tasks; the images left over (fewer than the
+  // threads) one after another with the kernels' loops on all threads, where that pays.
+  const int rest = p.threads > 1 && kernel_loops_pay_ ? batch % p.threads : 0;
+  p.tasks = batch - rest;
+  p.tail_images = rest;
+  return p;
+}
+
 std::vector<float> HalideModel::run_profiled(const float* input, int batch,
                                              std::vector<double>* step_ms) const {
   if (batch < 1) throw RunError("batch must be >= 1, got " + std::to_string(batch));
   check_batch_fits(batch);
   if (target_ != "host") return run_device(input, batch, step_ms);
-  std::unique_ptr<Arena> arena = acquire_arena(batch);
   std::vector<float> logits(size_t(batch) * plan_.num_classes);
+  const ExecutionPlan ep = execution_plan(batch);
+  std::mutex profile_mu;
+  // Images [first, first + n) through the network; with inline_loops, on this thread alone.
+  auto images = [&](int first, int n, bool inline_loops) {
+    std::vector<double> ms(step_ms ? steps_.size() : 0, 0.0);
+    std::optional<InlineKernelLoops> scope;
+    if (inline_loops) scope.emplace();
+    run_images(input, first, n, logits.data() + size_t(first) * plan_.num_classes, step_ms ? &ms : nullptr);
+    if (step_ms) {
+      std::lock_guard<std::mutex> lock(profile_mu);
+      for (size_t i = 0; i < ms.size(); ++i) (*step_ms)[i] += ms[i];
+    }
+  };
+  if (ep.whole_batch) {
+    images(0, batch, ep.threads == 1);
+    return logits;
+  }
+  run_tasks(ep.tasks, [&](int i) { images(i, 1, true); });
+  for (int i = ep.tasks; i < batch; ++i) images(i, 1, ep.threads == 1);
+  return logits;
+}
+
+// Images [first, first + n) of `input` through the whole network in one arena, on this thread
+// (their kernels' parallel loops inline or on the pool, as the caller set).
+void HalideModel::run_images(const float* input, int first, int n, float* logits,
+                             std::vector<double>* step_ms) const {
+  std::unique_ptr<Arena> arena = acquire_arena(n);
   auto tensor = [&](int id) -> const float* { return arena->tensor(id); };
   try {
-    const size_t in_count = size_t(batch) * 3 * plan_.input_h * plan_.input_w;
-    float* staged = arena->tensor(0);
-    for (size_t i = 0; i < in_count; ++i) {
+    const size_t image = size_t(3) * plan_.input_h * plan_.input_w;
+    const size_t begin = size_t(first) * image, end = begin + size_t(n) * image;
+    float* staged = arena->tensor(0) - begin;
+    for (size_t i = begin; i < end; ++i) {
       if (!std::isfinite(input[i])) throw_non_finite(input, i, plan_.input_h, plan_.input_w);
       staged[i] = input[i];
     }
     for (size_t si = 0; si < steps_.size(); ++si) {
       const KernelStep& s = steps_[si];
-      float* out = si + 1 == steps_.size() ? logits.data() : arena->tensor(int(si) + 1);
+      float* out = si + 1 == steps_.size() ? logits : arena->tensor(int(si) + 1);
       const auto t0 = std::chrono::steady_clock::now();
-      call_kernel(*kernels_[si], s, prepared_[si], batch, tensor(s.input),
+      call_kernel(*kernels_[si], s, prepared_[si], n, tensor(s.input),
                   s.residual >= 0 ? tensor(s.residual) : nullptr, out);
       if (step_ms)
         (*step_ms)[si] += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
@@ -178,7 +243,6 @@ std::vector<float> HalideModel::run_profiled(const float* input, int batch,
     throw;
   }
   release_arena(std::move(arena));
-  return logits;
 }
 
 // GPU targets: every activation stays in its device buffer; only the input goes up and

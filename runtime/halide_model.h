@@ -3,6 +3,7 @@
 // kernels and the Halide runtime (no LibTorch, no LLVM).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -40,7 +41,8 @@ class HalideModel {
   HalideModel& operator=(const HalideModel&) = delete;
 
   // input: N x 3 x H x W float32, C order, H x W = the plan's input size.
-  // Returns N x num_classes logits. Thread-safe: concurrent calls use separate arenas.
+  // Returns N x num_classes logits, the same whatever the batch size, the worker threads or
+  // the execution plan. Thread-safe: concurrent calls use separate arenas.
   std::vector<float> run(const float* input, int batch) const;
   // Same, adding each step's wall time (ms) to step_ms[i] (sized steps().size()).
   std::vector<float> run_profiled(const float* input, int batch, std::vector<double>* step_ms) const;
@@ -48,13 +50,40 @@ class HalideModel {
   const ModelPlan& plan() const { return plan_; }
   const std::string& target() const { return target_; }
   const std::vector<KernelStep>& steps() const { return steps_; }
-  // Bytes of the activation arena planned for `batch` (the peak activation memory).
+  // Bytes of the activation arena planned for `batch` images in one call of each kernel.
+  // run() gives each image in flight an arena of its own (execution_plan), so one run's
+  // activation memory is at most min(batch, threads) x arena_bytes(1) (WholeBatch: the
+  // batch's arena).
   size_t arena_bytes(int batch) const;
-  // Number of arenas allocated so far (grows only with new batch sizes or concurrency).
+  // Number of arenas allocated so far (grows only with new batch sizes, threads or concurrency).
   size_t arenas_allocated() const;
 
-  // Halide's thread pool is process-wide: this sets it for every model.
+  // The worker threads of every model (process-wide): min(threads, the CPUs this process may
+  // use), the caller included; threads <= 0: HL_NUM_THREADS, else all those CPUs.
   static void set_num_threads(int threads);
+  static int num_threads();
+
+  // How run() spreads a batch over the worker threads (runtime/threading.h; README,
+  // "Throughput"): first `tasks` images as parallel tasks, one image per task, each running
+  // the whole network on one thread with its kernels' loops inline (its activations stay in
+  // that core's cache, and threads never wait for each other inside a kernel); then
+  // `tail_images` images one at a time, each kernel's parallel loops spread over the threads.
+  // whole_batch: the batch in one call per kernel (the runtime before image tasks; measurement).
+  struct ExecutionPlan {
+    int threads = 1;
+    int tasks = 0;
+    int tail_images = 0;
+    bool whole_batch = false;
+  };
+  // threads <= 0: the worker threads set now (HalideModel::set_num_threads).
+  ExecutionPlan execution_plan(int batch, int threads = 0) const;
+  // Auto: as above. The others force one way for every batch, for measurements (default
+  // from the environment variable MICRONET_EXECUTION=tasks|loops|batch): ImageTasks, every
+  // image a task; KernelLoops, every image alone with the kernels' loops on all threads;
+  // WholeBatch, the batch in one call per kernel. Results are the same whichever runs.
+  enum class Execution { Auto, ImageTasks, KernelLoops, WholeBatch };
+  void set_execution(Execution e) { execution_.store(e); }
+  Execution execution() const { return execution_.load(); }
 
  private:
   struct Arena;
@@ -64,6 +93,7 @@ class HalideModel {
   void check_batch_fits(int batch) const;  // RunError when a tensor outgrows int32 indexing
   ArenaPlan plan_for(int batch) const;
 
+  void run_images(const float* input, int first, int n, float* logits, std::vector<double>* step_ms) const;
   std::vector<float> run_device(const float* input, int batch, std::vector<double>* step_ms) const;
 
   ModelPlan plan_;
@@ -72,6 +102,8 @@ class HalideModel {
   std::vector<PreparedStep> prepared_;
   std::shared_ptr<const KernelSource> kernel_source_;
   std::vector<const KernelEntry*> kernels_;
+  std::atomic<Execution> execution_{Execution::Auto};
+  bool kernel_loops_pay_ = true;  // whether one image runs faster on all threads than on one
   int64_t largest_tensor_values_ = 0;  // one image's largest tensor as Halide indexes it (halo rows)
   mutable std::mutex mu_;
   mutable std::vector<std::unique_ptr<Arena>> free_arenas_;

@@ -197,12 +197,13 @@ TEST(HalideModel, BadBatchIsAnError) {
   EXPECT_THROW(m.run(x.data(), 0), RunError);
 }
 
-// ---- Batches and worker threads ----
+// ---- Execution over the worker threads (HalideModel::execution_plan, runtime/threading.h) ----
 
-// Sets the worker threads for one test, then the default again.
+// Sets the worker threads for one test and puts the previous count back.
 struct WorkerThreads {
+  const int before = HalideModel::num_threads();
   explicit WorkerThreads(int n) { HalideModel::set_num_threads(n); }
-  ~WorkerThreads() { HalideModel::set_num_threads(0); }  // the default
+  ~WorkerThreads() { HalideModel::set_num_threads(before); }
 };
 
 std::vector<float> wavy_input(int batch, int h, int w, float freq) {
@@ -223,10 +224,11 @@ std::vector<float> images_alone(const HalideModel& m, const std::vector<float>& 
   return all;
 }
 
-// The logits of a batch do not depend on how it runs: with 1 and 2 worker threads a batch
-// gives bit for bit the logits of its images run alone (the same kernels do the same
-// arithmetic in the same order; only where and when they run differs).
-TEST(HalideModel, BatchEqualsItsImagesRunAloneWithEveryThreadCount) {
+// The logits of a batch do not depend on how it runs: every execution, with 1 and 2 worker
+// threads, gives bit for bit the logits of its images run alone (the same kernels do the
+// same arithmetic in the same order; only where and when they run differs).
+TEST(HalideModel, BatchEqualsItsImagesRunAloneWithEveryExecutionAndThreadCount) {
+  using E = HalideModel::Execution;
   for (const std::string arch : {"m0", "m1", "m2", "m3"}) {
     HalideModel m = make_model(arch, 64, 64);
     const int batch = 5;  // 2 rounds of 2 tasks and one image left over with 2 threads
@@ -234,16 +236,41 @@ TEST(HalideModel, BatchEqualsItsImagesRunAloneWithEveryThreadCount) {
     const std::vector<float> want = images_alone(m, x, batch);
     for (int threads : {1, 2}) {
       WorkerThreads t(threads);
-      EXPECT_EQ(m.run(x.data(), batch), want) << arch << ", " << threads << " threads";
+      for (E e : {E::Auto, E::ImageTasks, E::KernelLoops, E::WholeBatch}) {
+        m.set_execution(e);
+        EXPECT_EQ(m.run(x.data(), batch), want) << arch << ", " << threads << " threads, execution " << int(e);
+      }
     }
   }
-  // The full-size input.
+  // The full-size input, through the default execution.
   HalideModel m0 = make_model("m0");
   const std::vector<float> x = wavy_input(3, 224, 224, 0.002f);
   const std::vector<float> want = images_alone(m0, x, 3);
   for (int threads : {1, 2}) {
     WorkerThreads t(threads);
     EXPECT_EQ(m0.run(x.data(), 3), want) << threads << " threads";
+  }
+}
+
+TEST(HalideModel, ExecutionPlanCoversTheBatchOnTheThreadsAvailable) {
+  HalideModel m = make_model("m0", 64, 64);
+  {
+    WorkerThreads t(100000);  // more than any machine has: capped at its CPUs
+    EXPECT_EQ(HalideModel::num_threads(), m.execution_plan(1).threads);
+    EXPECT_GE(HalideModel::num_threads(), 1);
+    EXPECT_LE(HalideModel::num_threads(), int(std::max(1u, std::thread::hardware_concurrency())));
+  }
+  for (int threads : {1, 2, 4}) {
+    for (int batch : {1, 2, 3, 8, 9, 32}) {
+      const HalideModel::ExecutionPlan p = m.execution_plan(batch, threads);
+      EXPECT_LE(p.threads, threads);
+      EXPECT_EQ(p.tasks + p.tail_images, batch) << threads << " threads, batch " << batch;
+      EXPECT_FALSE(p.whole_batch);
+      if (p.threads == 1) EXPECT_EQ(p.tail_images, 0);  // one thread: no loops to share
+      // Images beyond whole rounds of tasks only: never a round with idle threads but one.
+      EXPECT_LT(p.tail_images, std::max(p.threads, 2)) << threads << " threads, batch " << batch;
+      if (p.threads > 1 && batch >= p.threads) EXPECT_GE(p.tasks, batch - batch % p.threads);
+    }
   }
 }
 

@@ -1,0 +1,243 @@
+#include "runtime/threading.h"
+
+#include <sched.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "HalideRuntime.h"
+
+namespace micronet {
+
+namespace {
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield" ::: "memory");
+#endif
+}
+
+// One parallel loop: f(user_context, min + i, closure) for i in [0, n).
+struct Job {
+  halide_task_t f = nullptr;
+  void* user_context = nullptr;
+  uint8_t* closure = nullptr;
+  int min = 0, n = 0;
+  std::atomic<int> next{0};  // the next index to claim
+  std::atomic<int> done{0};  // indices finished
+  std::atomic<int> rc{0};    // the first non-zero return
+};
+
+// Runs indices of `job` until none is left to claim.
+void work_on(Job& job) {
+  for (int i = job.next.fetch_add(1, std::memory_order_relaxed); i < job.n;
+       i = job.next.fetch_add(1, std::memory_order_relaxed)) {
+    const int rc = job.f(job.user_context, job.min + i, job.closure);
+    if (rc != 0) {
+      int zero = 0;
+      job.rc.compare_exchange_strong(zero, rc);
+    }
+    job.done.fetch_add(1, std::memory_order_release);
+  }
+}
+
+// The pool that runs every parallel loop of the runtime: `threads - 1` workers and the caller.
+// Workers spin for a short while after a job before they sleep: a model run issues one
+// parallel loop every few to few tens of microseconds (one or more per kernel), and waking a
+// sleeping thread through the kernel costs about that much, so a sleeping pool (Halide's own)
+// loses most of what the second core brings at batch 1. One job runs at a time; a loop
+// submitted while another runs (from a worker inside a job, or from another caller's thread)
+// runs inline on its own thread.
+class Pool {
+ public:
+  // How long an idle worker keeps polling for the next job before it sleeps.
+  static constexpr auto kSpin = std::chrono::microseconds(300);
+
+  void resize(int threads) {
+    std::lock_guard<std::mutex> lock(mu_);
+    wanted_ = std::max(0, threads - 1);
+    while (int(workers_.size()) < wanted_) {
+      const int index = int(workers_.size());
+      workers_.emplace_back([this, index] { worker(index); });
+      workers_.back().detach();  // the pool lives as long as the process (never destroyed)
+    }
+    cv_.notify_all();  // workers past `wanted_` go to sleep, others re-check
+  }
+
+  int threads() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return wanted_ + 1;
+  }
+
+  int run(void* user_context, halide_task_t f, int min, int n, uint8_t* closure) {
+    auto job = std::make_shared<Job>();
+    job->f = f;
+    job->user_context = user_context;
+    job->closure = closure;
+    job->min = min;
+    job->n = n;
+    bool pooled = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!current_ && wanted_ > 0) {
+        current_ = job;
+        generation_.fetch_add(1, std::memory_order_release);
+        pooled = true;
+        if (sleeping_ > 0) cv_.notify_all();
+      }
+    }
+    work_on(*job);
+    if (pooled) {
+      // Every index is claimed; wait for the ones workers are still running.
+      for (int spins = 0; job->done.load(std::memory_order_acquire) < n; ++spins) {
+        if (spins < 4096) cpu_relax();
+        else std::this_thread::yield();  // a worker was descheduled (more threads than CPUs)
+      }
+      std::lock_guard<std::mutex> lock(mu_);
+      current_.reset();
+    }
+    return job->rc.load();
+  }
+
+ private:
+  void worker(int index) {
+    uint64_t seen = 0;
+    for (;;) {
+      std::shared_ptr<Job> job;
+      const auto idle_since = std::chrono::steady_clock::now();
+      for (int spins = 0;; ++spins) {
+        if (generation_.load(std::memory_order_acquire) != seen) break;
+        if ((spins & 255) == 255 && std::chrono::steady_clock::now() - idle_since > kSpin) break;
+        cpu_relax();
+      }
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        ++sleeping_;
+        cv_.wait(lock, [&] { return index < wanted_ && generation_.load() != seen; });
+        --sleeping_;
+        seen = generation_.load();
+        job = current_;
+      }
+      if (job) work_on(*job);
+    }
+  }
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::thread> workers_;
+  int wanted_ = 0;    // workers that take jobs (threads - 1)
+  int sleeping_ = 0;  // workers waiting on cv_
+  std::shared_ptr<Job> current_;
+  std::atomic<uint64_t> generation_{0};  // bumped per pooled job
+};
+
+Pool& pool() {
+  static Pool* p = new Pool;  // never destroyed: detached workers may still poll it at exit
+  return *p;
+}
+
+thread_local int t_inline_depth = 0;
+
+// Every parallel loop of every Halide kernel of this process comes here.
+int do_par_for(void* user_context, halide_task_t f, int min, int size, uint8_t* closure) {
+  if (t_inline_depth > 0 || size <= 1) {
+    for (int i = min; i < min + size; ++i)
+      if (const int rc = f(user_context, i, closure)) return rc;
+    return 0;
+  }
+  return pool().run(user_context, f, min, size, closure);
+}
+
+int default_threads() {
+  for (const char* var : {"HL_NUM_THREADS", "HL_NUMTHREADS"})
+    if (const char* v = std::getenv(var)) {
+      const int n = std::atoi(v);
+      if (n > 0) return std::min(n, available_cpus());
+    }
+  return available_cpus();
+}
+
+std::once_flag g_install_once;
+
+void install() {
+  std::call_once(g_install_once, [] {
+    halide_set_custom_do_par_for(do_par_for);
+    const int n = default_threads();
+    pool().resize(n);
+    halide_set_num_threads(n);  // Halide's own pool serves only halide_do_parallel_tasks
+  });
+}
+
+struct Tasks {
+  const std::function<void(int)>* fn;
+  std::vector<std::exception_ptr>* errors;
+  std::atomic<int>* first_failed;  // lowest failing index so far (n: none)
+};
+
+int run_task(void*, int i, uint8_t* closure) {
+  const Tasks& t = *reinterpret_cast<const Tasks*>(closure);
+  // Tasks after a failed one are skipped; earlier ones still run, so the error reported is
+  // the lowest-numbered task's whatever order the threads took them in.
+  if (i > t.first_failed->load(std::memory_order_relaxed)) return 0;
+  try {
+    (*t.fn)(i);
+  } catch (...) {
+    (*t.errors)[i] = std::current_exception();  // each task writes only its own slot
+    int seen = t.first_failed->load();
+    while (i < seen && !t.first_failed->compare_exchange_weak(seen, i)) {
+    }
+  }
+  return 0;  // run_tasks rethrows
+}
+
+}  // namespace
+
+int available_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0) {
+    const int n = CPU_COUNT(&set);
+    if (n > 0) return n;
+  }
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+int set_worker_threads(int requested) {
+  install();
+  const int n = requested > 0 ? std::min(requested, available_cpus()) : default_threads();
+  pool().resize(n);
+  halide_set_num_threads(n);
+  return n;
+}
+
+int worker_threads() {
+  install();
+  return pool().threads();
+}
+
+InlineKernelLoops::InlineKernelLoops() { ++t_inline_depth; }
+InlineKernelLoops::~InlineKernelLoops() { --t_inline_depth; }
+bool InlineKernelLoops::active() { return t_inline_depth > 0; }
+
+void run_tasks(int n, const std::function<void(int)>& fn) {
+  if (n <= 0) return;
+  install();
+  std::vector<std::exception_ptr> errors(n);
+  std::atomic<int> first_failed{n};
+  Tasks t{&fn, &errors, &first_failed};
+  do_par_for(nullptr, run_task, 0, n, reinterpret_cast<uint8_t*>(&t));
+  for (const std::exception_ptr& e : errors)
+    if (e) std::rethrow_exception(e);
+}
+
+}  // namespace micronet
