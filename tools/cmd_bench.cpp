@@ -9,6 +9,7 @@
 #include "tools/commands.h"
 #include "tools/package_loading.h"
 #include "tools/memory_budget.h"
+#include "runtime/threading.h"
 
 namespace micronet::cli {
 
@@ -18,6 +19,14 @@ struct Timing {
   std::string backend;
   double median_ms, min_ms, max_ms;
 };
+
+// The same backend at 1 thread (same batch), at batch 1 (same threads) and at both, against
+// which a run's images/s are compared (each measured like the run itself).
+struct Scaling {
+  double one_thread = 0, batch_one = 0, one_thread_batch_one = 0;  // images/s
+};
+
+double images_per_s(const Timing& t, int batch) { return batch * 1000.0 / t.median_ms; }
 
 Timing time_backend(Backend& b, const std::vector<float>& input, int batch, int iters, int warmup) {
   for (int i = 0; i < warmup; ++i) b.run(input.data(), batch);
@@ -37,7 +46,9 @@ Timing time_backend(Backend& b, const std::vector<float>& input, int batch, int 
 // micronet bench [--arch A] [--weights W] [--backend halide|libtorch|all] [--threads N]
 //                [--batch N] [--iters N] [--warmup N] [--height H] [--width W] [--json] [--profile]
 // --arch, the classes and the input size default to the weights file's metadata.
-// Timings are wall-clock per call (median of `iters`), after `warmup` untimed calls.
+// Timings are wall-clock per call (median of `iters`), after `warmup` untimed calls. With
+// --threads > 1 or --batch > 1 the same backend is also timed at 1 thread, at batch 1 and at
+// both, and the images/s compared ("scaling").
 // --profile adds a per-kernel time table (Halide backend) on stderr.
 int cmd_bench(const BenchArgs& a) {
   const std::string weights = select_package(a.package, a.weights);
@@ -60,28 +71,68 @@ int cmd_bench(const BenchArgs& a) {
   const std::vector<std::string> names =
       a.backend == "all" ? available_backends() : std::vector<std::string>{a.backend};
   std::vector<Timing> results;
+  std::vector<Scaling> scaling;
+  const std::string& target = a.target;
+  // Runs backend n at (threads, batch) and returns its timing (input holds --batch images).
+  auto measure = [&](const std::string& n, int threads, int batch) {
+    auto b = make_backend(n, plan, w, source, threads, n == "halide" ? target : "host");
+    Activity doing("running " + n + " on --batch " + std::to_string(batch) + " with " +
+                   std::to_string(threads) + " thread(s)");
+    return time_backend(*b, input, batch, a.iters, a.warmup);
+  };
   for (const std::string& n : names) {
-    auto b = make_backend(n, plan, w, source, a.threads, n == "halide" ? a.target : "host");
-    Activity doing("running " + n + " on --batch " + std::to_string(a.batch));
-    results.push_back(time_backend(*b, input, a.batch, a.iters, a.warmup));
-    if (a.profile) {
-      const std::string table = b->profile(input.data(), a.batch, a.iters);
-      if (!table.empty()) std::cerr << "per-kernel time (" << n << "):\n" << table;
+    {
+      auto b = make_backend(n, plan, w, source, a.threads, n == "halide" ? a.target : "host");
+      Activity doing("running " + n + " on --batch " + std::to_string(a.batch));
+      results.push_back(time_backend(*b, input, a.batch, a.iters, a.warmup));
+      if (a.profile) {
+        const std::string table = b->profile(input.data(), a.batch, a.iters);
+        if (!table.empty())
+          std::cerr << "per-kernel time (" << n << ")"
+                    << (a.threads > 1 && a.batch > 1 ? ", summed over the threads' image tasks" : "")
+                    << ":\n" << table;
+      }
     }
+    const double here = images_per_s(results.back(), a.batch);
+    Scaling sc;
+    sc.one_thread = a.threads == 1 ? here : images_per_s(measure(n, 1, a.batch), a.batch);
+    sc.batch_one = a.batch == 1 ? here : images_per_s(measure(n, a.threads, 1), 1);
+    sc.one_thread_batch_one = a.threads == 1 ? sc.batch_one
+                              : a.batch == 1 ? sc.one_thread
+                                             : images_per_s(measure(n, 1, 1), 1);
+    scaling.push_back(sc);
   }
+  // The worker threads the Halide runtime used: --threads, at most the CPUs this process may use.
+  const int threads_used = a.backend == "libtorch" ? a.threads : std::min(a.threads, available_cpus());
   const int batch = a.batch;
+  auto scaling_json = [&](size_t i) {
+    const Scaling& sc = scaling[i];
+    const double here = images_per_s(results[i], batch);
+    char buf[512];
+    std::snprintf(buf, sizeof buf,
+                  "\"scaling\": {\"one_thread_images_per_s\": %.2f, \"vs_one_thread\": %.3f, "
+                  "\"batch_one_images_per_s\": %.2f, \"vs_batch_one\": %.3f, "
+                  "\"one_thread_batch_one_images_per_s\": %.2f, \"vs_one_thread_batch_one\": %.3f}",
+                  sc.one_thread, here / sc.one_thread, sc.batch_one, here / sc.batch_one,
+                  sc.one_thread_batch_one, here / sc.one_thread_batch_one);
+    return std::string(buf);
+  };
   if (a.json) {
     // One object; with --backend all, the first backend's figures at top level and all in "results".
+    // scaling: images/s against the same backend at 1 thread, at batch 1, and at both.
     const Timing& t = results.front();
-    std::printf("{\"arch\": \"%s\", \"backend\": \"%s\", \"threads\": %d, \"batch\": %d, \"iters\": %d, "
+    std::printf("{\"arch\": \"%s\", \"backend\": \"%s\", \"threads\": %d, \"threads_used\": %d, "
+                "\"cpus\": %d, \"batch\": %d, \"iters\": %d, "
                 "\"input\": [%d, %d], \"median_ms\": %.4f, \"min_ms\": %.4f, \"max_ms\": %.4f, "
-                "\"images_per_s\": %.2f, \"results\": [",
-                plan.arch.c_str(), t.backend.c_str(), a.threads, batch, a.iters, plan.input_h, plan.input_w,
-                t.median_ms, t.min_ms, t.max_ms, batch * 1000.0 / t.median_ms);
+                "\"images_per_s\": %.2f, %s, \"results\": [",
+                plan.arch.c_str(), t.backend.c_str(), a.threads, threads_used, available_cpus(), batch,
+                a.iters, plan.input_h, plan.input_w, t.median_ms, t.min_ms, t.max_ms,
+                images_per_s(t, batch), scaling_json(0).c_str());
     for (size_t i = 0; i < results.size(); ++i)
-      std::printf("%s{\"backend\": \"%s\", \"median_ms\": %.4f, \"min_ms\": %.4f, \"max_ms\": %.4f, \"images_per_s\": %.2f}",
+      std::printf("%s{\"backend\": \"%s\", \"median_ms\": %.4f, \"min_ms\": %.4f, \"max_ms\": %.4f, "
+                  "\"images_per_s\": %.2f, %s}",
                   i ? ", " : "", results[i].backend.c_str(), results[i].median_ms, results[i].min_ms,
-                  results[i].max_ms, batch * 1000.0 / results[i].median_ms);
+                  results[i].max_ms, images_per_s(results[i], batch), scaling_json(i).c_str());
     std::printf("]}\n");
     return 0;
   }
@@ -94,6 +145,16 @@ int cmd_bench(const BenchArgs& a) {
   if (results.size() == 2)
     std::printf("speedup %s / %s: %.2fx\n", results[1].backend.c_str(), results[0].backend.c_str(),
                 results[1].median_ms / results[0].median_ms);
+  if (a.threads > 1 || batch > 1)
+    for (size_t i = 0; i < results.size(); ++i) {
+      const Scaling& sc = scaling[i];
+      const double here = images_per_s(results[i], batch);
+      std::printf("%s scaling: %.2fx 1 thread at batch %d (%.1f images/s); %.2fx batch 1 at %d threads "
+                  "(%.1f images/s); %.2fx 1 thread at batch 1 (%.1f images/s)\n",
+                  results[i].backend.c_str(), here / sc.one_thread, batch, sc.one_thread,
+                  here / sc.batch_one, a.threads, sc.batch_one, here / sc.one_thread_batch_one,
+                  sc.one_thread_batch_one);
+    }
   return 0;
 }
 
