@@ -179,11 +179,14 @@ HalideModel::ExecutionPlan HalideModel::execution_plan(int batch, int threads) c
     case Execution::Auto:
       break;
   }
-  // Whole rounds of one image per thread as tasks; the images left over (fewer than the
-  // threads) one after another with the kernels' loops on all threads, where that pays.
-  const int rest = p.threads > 1 && kernel_loops_pay_ ? batch % p.threads : 0;
-  p.tasks = batch - rest;
-  p.tail_images = rest;
+  // Images beyond whole rounds of tasks (fewer than the threads): as parallel tasks they take
+  // one image's time on one thread; one after another with the kernels' loops on all threads,
+  // `rest` times that divided by the measured speedup of the loops: the tail when it is
+  // smaller. A lone leftover image always goes to the tail, where each run takes the way
+  // measured faster (both ways are tried first).
+  const int rest = p.threads > 1 ? batch % p.threads : 0;
+  p.tail_images = rest == 1 || rest < loop_speedup_.speedup(p.threads) ? rest : 0;
+  p.tasks = batch - p.tail_images;
   return p;
 }
 
@@ -211,7 +214,15 @@ std::vector<float> HalideModel::run_profiled(const float* input, int batch,
     return logits;
   }
   run_tasks(ep.tasks, [&](int i) { images(i, 1, true); });
-  for (int i = ep.tasks; i < batch; ++i) images(i, 1, ep.threads == 1);
+  const bool forced = execution_.load() == Execution::KernelLoops;
+  for (int i = ep.tasks; i < batch; ++i) {
+    const bool loops = ep.threads > 1 && (forced || loop_speedup_.next_uses_loops(ep.threads));
+    const auto t0 = std::chrono::steady_clock::now();
+    images(i, 1, !loops);
+    if (ep.threads > 1 && !forced)
+      loop_speedup_.record(ep.threads, loops,
+                           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
   return logits;
 }
 

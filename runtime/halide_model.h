@@ -15,6 +15,7 @@
 #include "runtime/arena.h"
 #include "runtime/prepared_weights.h"
 #include "runtime/tensor.h"
+#include "runtime/threading.h"
 
 namespace micronet {
 
@@ -67,7 +68,10 @@ class HalideModel {
   // "Throughput"): first `tasks` images as parallel tasks, one image per task, each running
   // the whole network on one thread with its kernels' loops inline (its activations stay in
   // that core's cache, and threads never wait for each other inside a kernel); then
-  // `tail_images` images one at a time, each kernel's parallel loops spread over the threads.
+  // `tail_images` images one at a time, each either with every kernel's parallel loops spread
+  // over the threads or inline on one, whichever this model has measured faster on this
+  // machine (LoopSpeedup). Images beyond whole rounds of tasks go to the tail when they are
+  // fewer than that speedup (or just one), else they are tasks too. A single image is the tail.
   // whole_batch: the batch in one call per kernel (the runtime before image tasks; measurement).
   struct ExecutionPlan {
     int threads = 1;
@@ -103,7 +107,7 @@ class HalideModel {
   std::shared_ptr<const KernelSource> kernel_source_;
   std::vector<const KernelEntry*> kernels_;
   std::atomic<Execution> execution_{Execution::Auto};
-  bool kernel_loops_pay_ = true;  // whether one image runs faster on all threads than on one
+  mutable LoopSpeedup loop_speedup_;  // single images: kernels' loops on all threads vs inline
   int64_t largest_tensor_values_ = 0;  // one image's largest tensor as Halide indexes it (halo rows)
   mutable std::mutex mu_;
   mutable std::vector<std::unique_ptr<Arena>> free_arenas_;

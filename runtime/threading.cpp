@@ -240,4 +240,42 @@ void run_tasks(int n, const std::function<void(int)>& fn) {
     if (e) std::rethrow_exception(e);
 }
 
+namespace {
+double median(std::deque<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+}  // namespace
+
+void LoopSpeedup::reset_if(int threads) {
+  if (threads == threads_) return;
+  threads_ = threads;
+  ms_[0].clear();
+  ms_[1].clear();
+  runs_ = 0;
+}
+
+bool LoopSpeedup::next_uses_loops(int threads) {
+  std::lock_guard<std::mutex> lock(mu_);
+  reset_if(threads);
+  if (int(ms_[0].size()) < kSamples || int(ms_[1].size()) < kSamples)
+    return ms_[1].size() < ms_[0].size();  // alternate, inline first
+  const bool loops_faster = median(ms_[1]) < median(ms_[0]);
+  return ++runs_ % kRecheck == 0 ? !loops_faster : loops_faster;
+}
+
+void LoopSpeedup::record(int threads, bool loops, double ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  reset_if(threads);
+  std::deque<double>& d = ms_[loops ? 1 : 0];
+  d.push_back(ms);
+  if (int(d.size()) > kSamples) d.pop_front();
+}
+
+double LoopSpeedup::speedup(int threads) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (threads != threads_ || int(ms_[0].size()) < kSamples || int(ms_[1].size()) < kSamples) return 0;
+  return median(ms_[0]) / median(ms_[1]);
+}
+
 }  // namespace micronet

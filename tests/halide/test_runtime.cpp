@@ -274,6 +274,33 @@ TEST(HalideModel, ExecutionPlanCoversTheBatchOnTheThreadsAvailable) {
   }
 }
 
+// The single-image choice between the kernels' loops on all threads and one thread: both
+// ways are tried first, then the faster one runs, the slower one once in a while; a new
+// thread count starts over.
+TEST(LoopSpeedup, TriesBothWaysThenKeepsTheFasterAndRechecksTheOther) {
+  LoopSpeedup s;
+  EXPECT_EQ(s.speedup(2), 0.0);
+  int loops = 0;
+  for (int i = 0; i < 2 * LoopSpeedup::kSamples; ++i) {
+    const bool l = s.next_uses_loops(2);
+    loops += l;
+    s.record(2, l, l ? 0.5 : 1.0);
+  }
+  EXPECT_EQ(loops, LoopSpeedup::kSamples);
+  EXPECT_DOUBLE_EQ(s.speedup(2), 2.0);
+  int inline_runs = 0;
+  for (int i = 0; i < 4 * LoopSpeedup::kRecheck; ++i) inline_runs += !s.next_uses_loops(2);
+  EXPECT_EQ(inline_runs, 4);  // the slower way, rechecked
+  // The load changes: the loops get slow; three slow samples of them turn the choice.
+  for (int i = 0; i < LoopSpeedup::kSamples; ++i) s.record(2, true, 3.0);
+  EXPECT_NEAR(s.speedup(2), 1.0 / 3.0, 1e-12);
+  EXPECT_FALSE(s.next_uses_loops(2));
+  // Another thread count: unmeasured again.
+  EXPECT_EQ(s.speedup(4), 0.0);
+  EXPECT_FALSE(s.next_uses_loops(4));  // inline first
+  EXPECT_EQ(s.speedup(2), 0.0);
+}
+
 // A non-finite value is reported for the first image that has one, whichever thread's task
 // found it first; the model keeps working afterwards (every arena went back to its pool).
 TEST(HalideModel, NaNInABatchNamesTheFirstImageWithOne) {
