@@ -1,5 +1,6 @@
 #include "runtime/halide_model.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -26,6 +27,50 @@ namespace {
                  ") at flat index " + std::to_string(i) + " (n=" + std::to_string(n) + ", c=" +
                  std::to_string(c) + ", y=" + std::to_string(y) + ", x=" + std::to_string(x) + ")");
 }
+
+// Copies n floats from `in` to `out` (null: only checks) and returns the index of the first
+// non-finite one (n when all are finite). Vectorized: each chunk is copied and checked with
+// integer compares (an all-ones exponent is inf or NaN); only a chunk with such a value is
+// scanned again for its index. It stages every image: the scalar check-and-copy loop it
+// replaces took 47 us of M0's 270 us per 224x224 image (this: 18 us SSE2, 10 us AVX2).
+inline __attribute__((always_inline)) size_t copy_checking_finite_body(const float* in, float* out, size_t n) {
+  constexpr size_t kChunk = 2048;
+  for (size_t b = 0; b < n; b += kChunk) {
+    const size_t e = std::min(n, b + kChunk);
+    int32_t bad = 0;
+    if (out) {
+      for (size_t i = b; i < e; ++i) {
+        int32_t u;
+        std::memcpy(&u, in + i, sizeof u);
+        bad |= (u & 0x7fffffff) > 0x7f7fffff ? -1 : 0;
+        out[i] = in[i];
+      }
+    } else {
+      for (size_t i = b; i < e; ++i) {
+        int32_t u;
+        std::memcpy(&u, in + i, sizeof u);
+        bad |= (u & 0x7fffffff) > 0x7f7fffff ? -1 : 0;
+      }
+    }
+    if (bad)
+      for (size_t i = b; i < e; ++i)
+        if (!std::isfinite(in[i])) return i;
+  }
+  return n;
+}
+
+#if defined(__x86_64__)
+// Chosen at run time (no ifunc: its resolver runs before ThreadSanitizer is set up).
+__attribute__((target("avx2"))) size_t copy_checking_finite_avx2(const float* in, float* out, size_t n) {
+  return copy_checking_finite_body(in, out, n);
+}
+size_t copy_checking_finite(const float* in, float* out, size_t n) {
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  return avx2 ? copy_checking_finite_avx2(in, out, n) : copy_checking_finite_body(in, out, n);
+}
+#else
+size_t copy_checking_finite(const float* in, float* out, size_t n) { return copy_checking_finite_body(in, out, n); }
+#endif
 
 // MICRONET_EXECUTION=tasks|loops|batch forces one execution (HalideModel::Execution).
 HalideModel::Execution execution_from_env() {
@@ -226,20 +271,18 @@ std::vector<float> HalideModel::run_profiled(const float* input, int batch,
   return logits;
 }
 
-// Images [first, first + n) of `input` through the whole network in one arena, on this thread
-// (their kernels' parallel loops inline or on the pool, as the caller set).
+// The kernels' parallel loops run inline or on the pool, as the caller set.
 void HalideModel::run_images(const float* input, int first, int n, float* logits,
                              std::vector<double>* step_ms) const {
   std::unique_ptr<Arena> arena = acquire_arena(n);
   auto tensor = [&](int id) -> const float* { return arena->tensor(id); };
   try {
+    // Checked for non-finite values while staged into the arena (with the row slack the
+    // first kernel reads through, layout.h): one pass over the input.
     const size_t image = size_t(3) * plan_.input_h * plan_.input_w;
-    const size_t begin = size_t(first) * image, end = begin + size_t(n) * image;
-    float* staged = arena->tensor(0) - begin;
-    for (size_t i = begin; i < end; ++i) {
-      if (!std::isfinite(input[i])) throw_non_finite(input, i, plan_.input_h, plan_.input_w);
-      staged[i] = input[i];
-    }
+    const size_t begin = size_t(first) * image, count = size_t(n) * image;
+    const size_t bad = copy_checking_finite(input + begin, arena->tensor(0), count);
+    if (bad != count) throw_non_finite(input, begin + bad, plan_.input_h, plan_.input_w);
     for (size_t si = 0; si < steps_.size(); ++si) {
       const KernelStep& s = steps_[si];
       float* out = si + 1 == steps_.size() ? logits : arena->tensor(int(si) + 1);
@@ -261,8 +304,8 @@ void HalideModel::run_images(const float* input, int first, int n, float* logits
 std::vector<float> HalideModel::run_device(const float* input, int batch,
                                            std::vector<double>* step_ms) const {
   const size_t in_count = size_t(batch) * 3 * plan_.input_h * plan_.input_w;
-  for (size_t i = 0; i < in_count; ++i)
-    if (!std::isfinite(input[i])) throw_non_finite(input, i, plan_.input_h, plan_.input_w);
+  const size_t bad = copy_checking_finite(input, nullptr, in_count);
+  if (bad != in_count) throw_non_finite(input, bad, plan_.input_h, plan_.input_w);
   std::lock_guard<std::mutex> lock(device_mu_);
   DeviceRun* dev = nullptr;
   for (size_t i = 0; i < device_runs_.size(); ++i)

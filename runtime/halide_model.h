@@ -97,6 +97,7 @@ class HalideModel {
   void check_batch_fits(int batch) const;  // RunError when a tensor outgrows int32 indexing
   ArenaPlan plan_for(int batch) const;
 
+  // Images [first, first + n) of `input` through the network on this thread, in one arena.
   void run_images(const float* input, int first, int n, float* logits, std::vector<double>* step_ms) const;
   std::vector<float> run_device(const float* input, int batch, std::vector<double>* step_ms) const;
 

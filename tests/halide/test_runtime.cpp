@@ -108,6 +108,34 @@ TEST(HalideModel, NaNInputIsAnErrorNamingTheIndex) {
   }
 }
 
+// The input check is vectorized over chunks of 2048 values: a non-finite value is found, with
+// its index, at either end of a chunk and of the input, whatever its sign and payload; the
+// largest, smallest and subnormal finite values pass.
+TEST(HalideModel, NonFiniteInputIsFoundWhereverItIsAndExtremeFiniteValuesPass) {
+  HalideModel m = make_model("m0", 64, 64);
+  const size_t n = 2 * 3 * 64 * 64;  // batch 2: 24576 values, 12 chunks
+  std::vector<float> x(n, 0.25f);
+  for (float ok : {std::numeric_limits<float>::max(), -std::numeric_limits<float>::max(),
+                   std::numeric_limits<float>::denorm_min(), -std::numeric_limits<float>::min(), -0.f}) {
+    x[2047] = x[2048] = x[n - 1] = ok;
+    EXPECT_NO_THROW(m.run(x.data(), 2)) << ok;
+  }
+  std::fill(x.begin(), x.end(), 0.25f);
+  const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+  for (float bad : {nan, -nan, inf, -inf, std::numeric_limits<float>::signaling_NaN()})
+    for (size_t at : {size_t(0), size_t(2047), size_t(2048), size_t(12287), size_t(12288), n - 1}) {
+      x[at] = bad;
+      try {
+        m.run(x.data(), 2);
+        ADD_FAILURE() << "no error for " << bad << " at " << at;
+      } catch (const RunError& e) {
+        EXPECT_NE(std::string(e.what()).find("flat index " + std::to_string(at) + " "), std::string::npos)
+            << e.what();
+      }
+      x[at] = 0.25f;
+    }
+}
+
 // Numerically invalid weights ran silently before (1000 NaN logits, exit 0): they are
 // refused at load, naming the tensor.
 TEST(HalideModel, NonFiniteWeightIsAnErrorNamingTheKey) {
