@@ -12,6 +12,7 @@ Exit status: 0 written, 1 bad input, 2 usage or matplotlib missing.
 """
 import csv
 import sys
+import textwrap
 from collections import defaultdict
 
 COLORS = {"model": "tab:blue", "random": "tab:orange", "grid": "tab:green"}
@@ -86,7 +87,10 @@ def main(argv):
             ax.plot(np.arange(1, len(mean) + 1), mean, color=color, linewidth=2.5,
                     label=f"{strategy}: mean of {len(kernels)} kernels (final {mean[-1]:.2f}x)")
         ax.axhline(1.0, color="black", linewidth=0.8, linestyle="--")
-        ax.set_title(f"{machine}\n{target}, batch {batch}, {threads} thread{'s' if threads != 1 else ''}")
+        # Host target strings list every CPU feature: wrap them rather than clip the title.
+        wrapped = "\n".join(textwrap.wrap(target.replace("-", "- ").strip(), 90)).replace("- ", "-")
+        ax.set_title(f"{machine}\n{wrapped}, batch {batch}, {threads} thread{'s' if threads != 1 else ''}",
+                     fontsize=9)
         ax.set_xlabel("measurements")
         ax.set_ylabel("best-so-far speed-up vs default")
         ax.grid(True, alpha=0.3)
