@@ -46,11 +46,29 @@ double median(std::vector<double> v) {
 
 }  // namespace
 
+namespace {
+
+// One call of the kernel on `s` for `batch` images of seeded inputs; the timing loop when
+// `timing` is non-null. Returns the output.
+std::vector<float> run_step(const KernelEntry& kernel, const Workload& w, const KernelStep& s,
+                            const MeasureOptions& o, int batch, Timing* timing);
+
+}  // namespace
+
 Timing measure_kernel(const KernelEntry& kernel, const Workload& w, const MeasureOptions& o) {
   halide_set_num_threads(o.threads);
-  const KernelStep& s = w.step;
+  Timing t;
+  t.output = run_step(kernel, w, w.step, o, o.batch, &t);
+  if (o.check_odd_size) t.odd_output = run_step(kernel, w, w.odd_step, o, 2, nullptr);
+  return t;
+}
+
+namespace {
+
+std::vector<float> run_step(const KernelEntry& kernel, const Workload& w, const KernelStep& s,
+                            const MeasureOptions& o, int batch, Timing* timing) {
   std::mt19937_64 rng(o.seed);
-  Slab in(input_floats(s) * o.batch), res(output_floats(s) * o.batch), out(output_floats(s) * o.batch);
+  Slab in(input_floats(s) * batch), res(output_floats(s) * batch), out(output_floats(s) * batch);
   fill(in, rng);
   fill(res, rng);
   std::unique_ptr<DeviceRun> dev;
@@ -64,13 +82,18 @@ Timing measure_kernel(const KernelEntry& kernel, const Workload& w, const Measur
   }
   auto call = [&] {
     if (dev) {
-      call_kernel(kernel, s, w.prepared, o.batch, dev->tensor(0), s.spec.residual ? dev->tensor(1) : nullptr,
+      call_kernel(kernel, s, w.prepared, batch, dev->tensor(0), s.spec.residual ? dev->tensor(1) : nullptr,
                   dev->tensor(2), dev.get());
       dev->sync();  // launches are asynchronous: time the kernel, not its launch
     } else {
-      call_kernel(kernel, s, w.prepared, o.batch, in.get(), s.spec.residual ? res.get() : nullptr, out.get());
+      call_kernel(kernel, s, w.prepared, batch, in.get(), s.spec.residual ? res.get() : nullptr, out.get());
     }
   };
+  if (!timing) {
+    call();
+    if (dev) dev->download_region(2, out.data.data(), out.data.size());
+    return std::vector<float>(out.get(), out.get() + output_floats(s) * batch);
+  }
   using clock = std::chrono::steady_clock;
   // Warm-up: first-call dispatch, page faults, caches.
   const auto warm_end = clock::now() + std::chrono::duration<double>(o.repeat_seconds);
@@ -79,7 +102,7 @@ Timing measure_kernel(const KernelEntry& kernel, const Workload& w, const Measur
     call();
   } while (++warm < 2 || clock::now() < warm_end);
 
-  Timing t;
+  Timing& t = *timing;
   std::vector<double> medians;
   for (int r = 0; r < std::max(1, o.repeats); ++r) {
     std::vector<double> calls;
@@ -95,9 +118,10 @@ Timing measure_kernel(const KernelEntry& kernel, const Workload& w, const Measur
   t.min_us = *std::min_element(medians.begin(), medians.end());
   t.repeats = int(medians.size());
   if (dev) dev->download_region(2, out.data.data(), out.data.size());
-  t.output.assign(out.get(), out.get() + output_floats(s) * o.batch);
-  return t;
+  return std::vector<float>(out.get(), out.get() + output_floats(s) * batch);
 }
+
+}  // namespace
 
 double relative_l2(const std::vector<float>& a, const std::vector<float>& b) {
   if (a.size() != b.size() || a.empty()) return std::numeric_limits<double>::infinity();

@@ -22,6 +22,7 @@ struct MeasureOptions {
   // "" (host memory) or the GPU API the kernel was compiled for ("opencl", "cuda"): inputs
   // are uploaded once, every timed call is followed by a device sync, the output downloaded.
   std::string device;
+  bool check_odd_size = true;  // also run odd_step once (Timing::odd_output)
 };
 
 struct Timing {
@@ -29,6 +30,7 @@ struct Timing {
   double min_us = 0;           // minimum over the repeats' medians
   int repeats = 0;
   std::vector<float> output;   // the kernel's output on the seeded inputs (batch images)
+  std::vector<float> odd_output;  // its output on the workload's odd_step, 2 images (check only)
 };
 
 // Throws RunError (runtime/halide_model.h) with Halide's message when the kernel fails.

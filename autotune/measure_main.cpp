@@ -2,7 +2,8 @@
 // made by micronet-tune) on its kernel's real shapes, in a process that links only the
 // runtime: for boards (`micronet tune --runner 'ssh board {}'`, here qemu-aarch64-static) and
 // for GPU APIs whose drivers must not share a process with the Halide compiler's LLVM (PoCL
-// loads its own LLVM). Prints one JSON line with the timing; writes the output floats to --output.
+// loads its own LLVM). Prints one JSON line with the timing; writes the output floats to --output
+// and those of the odd-size check (autotune/workloads.h) to --output + ".odd".
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <fstream>
@@ -45,6 +46,9 @@ int main(int argc, char** argv) {
     std::ofstream out(output, std::ios::binary | std::ios::trunc);
     out.write(reinterpret_cast<const char*>(t.output.data()), std::streamsize(t.output.size() * sizeof(float)));
     if (!out) throw std::runtime_error("cannot write " + output);
+    std::ofstream odd(output + ".odd", std::ios::binary | std::ios::trunc);
+    odd.write(reinterpret_cast<const char*>(t.odd_output.data()), std::streamsize(t.odd_output.size() * sizeof(float)));
+    if (!odd) throw std::runtime_error("cannot write " + output + ".odd");
     std::printf("{\"median_us\":%.6g,\"min_us\":%.6g,\"repeats\":%d,\"floats\":%zu}\n", t.median_us, t.min_us,
                 t.repeats, t.output.size());
     return 0;

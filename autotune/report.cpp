@@ -258,7 +258,8 @@ std::string csv_number(double v) {
 
 std::string render_report(const std::vector<TuningRecord>& db, const ReportOptions& options) {
   std::ostringstream out;
-  const std::map<SectionKey, Section> sections = group(db, options);
+  const std::vector<TuningRecord> latest = latest_per_point(db);  // re-measured points: newest
+  const std::map<SectionKey, Section> sections = group(latest, options);
   if (sections.empty()) {
     out << "No tuning records" << (options.machine.empty() ? "" : " of " + options.machine)
         << (options.target.empty() ? "" : " for " + options.target) << ".\n";

@@ -176,6 +176,7 @@ int main(int argc, char** argv) {
   Args a;
   a.tune.jobs = std::max(1, int(std::thread::hardware_concurrency()) - 1);
   CLI::App app{"micronet tune: measured schedule search per kernel and target (autotuner)", "micronet tune"};
+  app.get_formatter()->column_width(36);  // as the other `micronet` commands (tools/cli_app.cpp)
   app.add_option("--arch", a.archs, "Tune the kernels of these models (m0..m3); default: all shipped models");
   app.add_option("--kernel", a.kernels, "Tune only these kernels (names as `micronet kernels` prints)");
   app.add_option("--size", a.size, "Input size HxW of the --arch models (default 224x224)");
@@ -202,11 +203,13 @@ int main(int argc, char** argv) {
   app.add_option("--generators", a.tune.generator_dir, "Folder holding micronet_<family>.generator (default: beside this program)");
   app.add_option("--work-dir", a.tune.work_dir, "Scratch folder for candidates (default: a temporary one)");
   app.add_option("--machine", a.machine, "Machine name in records (tuning) or to select (--apply, --report)");
+  app.add_flag("--verify", a.tune.verify,
+               "Re-check each kernel's best record in --db with the current harness (appends the results)");
   app.add_option("--space", a.space, "Print the tuning space of this kernel and its size, then exit");
   app.add_option("--report", a.report, "Print the per-kernel comparison of this database, then exit");
   app.add_option("--plot", a.plot, "With --report: write the tuning curves as this PNG");
   app.add_option("--apply", a.apply, "Write the best records of this database into the AOT build's tuning file");
-  app.add_option("--tuning-file", a.text_db, "With --apply: the file the AOT build reads")->capture_default_str();
+  app.add_option("--tuning-file", a.text_db, "With --apply: the file the AOT build reads (default: schedules/tuning_db.txt of the source tree)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

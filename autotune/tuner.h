@@ -37,11 +37,16 @@ struct TuneOptions {
   // the board must see the same paths, e.g. through a shared folder).
   std::string runner;
   std::string measure_exe;       // "" = micronet-measure beside this executable
+  // Instead of searching: re-measure each kernel's best record with the current harness and
+  // append the result (the newest record of a point is the one that counts), then the next
+  // best while the best fails (after a harness check was added, or Halide/compiler changes).
+  bool verify = false;
 };
 
 struct KernelSummary {
   std::string kernel;
   int measured = 0, skipped = 0, failed = 0;  // this run; skipped = already in the database
+  int replaced = 0;              // --verify: winners that failed the re-check
   double default_us = 0, best_us = 0;
   std::string best;              // the winning candidate ("defaults", knobs, or an autoscheduler)
 };

@@ -305,9 +305,19 @@ std::string knob_text(const TuningRecord& r) {
   return s;
 }
 
-std::vector<TuningRecord> best_records(const std::vector<TuningRecord>& records,
+std::vector<TuningRecord> latest_per_point(const std::vector<TuningRecord>& records) {
+  std::map<std::string, size_t> last;
+  for (size_t i = 0; i < records.size(); ++i) last[point_key(records[i])] = i;
+  std::vector<TuningRecord> out;
+  for (size_t i = 0; i < records.size(); ++i)
+    if (last[point_key(records[i])] == i) out.push_back(records[i]);
+  return out;
+}
+
+std::vector<TuningRecord> best_records(const std::vector<TuningRecord>& all_records,
                                        const std::string& machine) {
   using Key = std::tuple<std::string, std::string, std::string>;  // family, kernel, machine
+  const std::vector<TuningRecord> records = latest_per_point(all_records);
   std::map<Key, const TuningRecord*> best;
   for (const TuningRecord& r : records) {
     if (r.status != Status::Ok || (!machine.empty() && r.machine != machine)) continue;

@@ -65,6 +65,11 @@ std::string knob_text(const TuningRecord& r);
 // of equal ones), sorted by that triple; `machine` "" = every machine. Throws
 // std::runtime_error when one triple's ok records were measured under different
 // conditions (batch, threads, size): their times do not compare; filter first.
+// The last record of each point (point_key), in file order: a point measured again (by
+// `micronet tune --verify` after a harness or compiler change) is judged by its newest record,
+// so a schedule that later fails a check stops being chosen.
+std::vector<TuningRecord> latest_per_point(const std::vector<TuningRecord>& records);
+
 std::vector<TuningRecord> best_records(const std::vector<TuningRecord>& records,
                                        const std::string& machine);
 

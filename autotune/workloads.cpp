@@ -38,11 +38,12 @@ std::vector<Workload> workloads_for(const std::vector<ModelChoice>& models, uint
   for (const ModelChoice& m : models) {
     const ModelPlan plan = plan_model(model_config(m.arch), m.height, m.width, m.classes);
     const std::vector<KernelStep> steps = lower_plan(plan);
+    const std::vector<KernelStep> odd = lower_plan(plan_model(model_config(m.arch), 75, 61, m.classes));
     std::vector<PreparedStep> prepared;
     for (size_t i = 0; i < steps.size(); ++i) {
       if (!seen.insert(steps[i].spec.name()).second) continue;
       if (prepared.empty()) prepared = prepare_weights(plan, steps, random_weights(plan, seed));
-      out.push_back(Workload{m.label(), steps[i], prepared[i]});
+      out.push_back(Workload{m.label(), steps[i], prepared[i], odd.at(i)});
     }
   }
   return out;

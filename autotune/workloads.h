@@ -15,6 +15,10 @@ struct Workload {
   std::string model;        // "m0", ..., or "m0@64x64n10": where the step comes from
   KernelStep step;
   PreparedStep prepared;
+  // The same kernel in the same model planned at an odd size (75x61 input): the compiled code
+  // takes any size, and a schedule that only works at the tuning size (an autoscheduler's
+  // tiles that assume a wide plane) must fail the check, not the user's 75x61 image.
+  KernelStep odd_step;
 };
 
 struct ModelChoice {

@@ -151,6 +151,54 @@ TEST(Harness, RejectsAWrongScheduleAndResumes) {
   fs::remove_all(dir);
 }
 
+TEST(Harness, ANewerRecordOfAPointReplacesItsVerdict) {
+  // --verify appends a re-measurement; a winner that now fails stops being chosen.
+  auto rec = [](int tile, double us, Status st) {
+    TuningRecord r;
+    r.kernel = "gconv_c144x32_g4";
+    r.family = "gconv";
+    r.target = "x86-64-linux-avx512_skylake";
+    r.target_family = "x86";
+    r.machine = "m";
+    r.knobs = {{"tile_vectors", tile}};
+    r.min_us = r.median_us = us;
+    r.status = st;
+    return r;
+  };
+  std::vector<TuningRecord> db = {rec(1, 10, Status::Ok), rec(2, 8, Status::Ok)};
+  EXPECT_EQ(best_records(db, "m").at(0).knobs.at("tile_vectors"), 2);
+  db.push_back(rec(2, 0, Status::RunError));
+  EXPECT_EQ(best_records(db, "m").at(0).knobs.at("tile_vectors"), 1);
+  EXPECT_EQ(latest_per_point(db).size(), 2u);
+}
+
+TEST(Harness, ChecksEveryCandidateAtAnOddSizeToo) {
+  const Workload& w = workload("dwsep_c16_e2x2_k3s2_sm2x2q8");
+  EXPECT_NE(w.odd_step.in_w, w.step.in_w);
+  EXPECT_EQ(w.odd_step.spec.name(), w.step.spec.name());
+  // Mullapudi2016's schedule of this kernel assumes a plane at least a tile wide: it runs at
+  // the tuning size and fails at the odd one, so the harness must refuse it.
+  const fs::path dir = scratch("odd");
+  TuneOptions o;
+  o.budget = 1;
+  o.strategy = "random";
+  o.db = (dir / "db.jsonl").string();
+  o.generator_dir = MICRONET_TEST_GENERATOR_DIR;
+  o.measure.repeats = 1;
+  o.measure.repeat_seconds = 0.002;
+  std::ostringstream progress;
+  tune({w}, o, progress);
+  bool seen = false;
+  for (const TuningRecord& r : read_db(o.db))
+    if (r.autoscheduler == "Mullapudi2016") {
+      seen = true;
+      EXPECT_EQ(r.status, Status::RunError) << r.error;
+      EXPECT_NE(r.error.find("Output buffer output is accessed at"), std::string::npos) << r.error;
+    }
+  EXPECT_TRUE(seen) << progress.str();
+  fs::remove_all(dir);
+}
+
 TEST(Harness, ShardsPartitionTheKernels) {
   const std::vector<Workload>& all = all_workloads();
   std::multiset<std::string> seen;
