@@ -167,7 +167,8 @@ TuningRecord parse_record(const std::string& line, const std::string& file, int 
   json j;
   try {
     j = json::parse(line);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
+    // parse_error, and out_of_range for a number beyond double (1e608): found by fuzz_tuning_db.
     throw std::runtime_error(where + ": not JSON (" + strip_json_exception_prefix(e.what()) + ")");
   }
   Fields f(j, where);
