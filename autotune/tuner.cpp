@@ -122,6 +122,21 @@ TuningRecord record_for(const Context& c, const Workload& w, const Candidate& ca
   return r;
 }
 
+// The candidate a record measured.
+Candidate candidate_of(const TuningRecord& r) {
+  sched::Knobs k;
+  for (const auto& [n, v] : r.knobs) k.set(n, v);
+  return Candidate{k, r.autoscheduler};
+}
+
+// Whether `r` was measured under the conditions of `probe` (same kernel, target, machine,
+// batch, threads, size): only such times compare.
+bool same_conditions(const TuningRecord& r, const TuningRecord& probe) {
+  return r.kernel == probe.kernel && r.target == probe.target && r.machine == probe.machine &&
+         r.batch == probe.batch && r.threads == probe.threads && r.height == probe.height &&
+         r.width == probe.width;
+}
+
 // One candidate compiled (possibly on another thread) and then measured here.
 struct Pending {
   Candidate cand;
@@ -342,17 +357,10 @@ std::vector<KernelSummary> tune(const std::vector<Workload>& workloads, const Tu
     const TuningRecord probe = base_record(c, w);
     int trial = 0;
     for (const TuningRecord& r : c.db) {
-      if (r.kernel != name || r.target != probe.target || r.machine != probe.machine ||
-          r.batch != probe.batch || r.threads != probe.threads || r.height != probe.height ||
-          r.width != probe.width)
-        continue;
+      if (!same_conditions(r, probe)) continue;
       prior.push_back(r);
       trial = std::max(trial, r.trial + 1);
-      if (r.autoscheduler.empty()) {
-        sched::Knobs k;
-        for (const auto& [n, v] : r.knobs) k.set(n, v);
-        history.push_back(Measurement{k, r.min_us, r.status == Status::Ok});
-      }
+      if (r.autoscheduler.empty()) history.push_back(Measurement{candidate_of(r).knobs, r.min_us, r.status == Status::Ok});
     }
     auto already = [&](const Candidate& cand) {
       TuningRecord r = record_for(c, w, cand, "", 0);
@@ -364,13 +372,7 @@ std::vector<KernelSummary> tune(const std::vector<Workload>& workloads, const Tu
       if (r.status == Status::Ok) {
         if (sum.best_us == 0 || r.min_us < sum.best_us) {
           sum.best_us = r.min_us;
-          sum.best = Candidate{[&] {
-                                 sched::Knobs k;
-                                 for (const auto& [n, v] : r.knobs) k.set(n, v);
-                                 return k;
-                               }(),
-                               r.autoscheduler}
-                         .describe();
+          sum.best = candidate_of(r).describe();
         }
         ++sum.measured;
       } else {
@@ -380,9 +382,7 @@ std::vector<KernelSummary> tune(const std::vector<Workload>& workloads, const Tu
     for (const TuningRecord& r : prior)
       if (r.status == Status::Ok && (sum.best_us == 0 || r.min_us < sum.best_us)) {
         sum.best_us = r.min_us;
-        sched::Knobs k;
-        for (const auto& [n, v] : r.knobs) k.set(n, v);
-        sum.best = Candidate{k, r.autoscheduler}.describe();
+        sum.best = candidate_of(r).describe();
         if (r.autoscheduler.empty() && r.knobs.empty()) sum.default_us = r.min_us;
       }
 
@@ -428,15 +428,11 @@ std::vector<KernelSummary> tune(const std::vector<Workload>& workloads, const Tu
         const TuningRecord* best = nullptr;
         const std::vector<TuningRecord> latest = latest_per_point(c.db);
         for (const TuningRecord& r : latest)
-          if (r.kernel == name && r.target == probe.target && r.machine == probe.machine &&
-              r.batch == probe.batch && r.threads == probe.threads && r.height == probe.height &&
-              r.width == probe.width && r.status == Status::Ok && !is_default_point(r) &&
+          if (same_conditions(r, probe) && r.status == Status::Ok && !is_default_point(r) &&
               (!best || r.min_us < best->min_us))
             best = &r;
         if (!best || rechecked.count(point_key(*best))) break;  // only defaults, or checked
-        sched::Knobs k;
-        for (const auto& [n, v] : best->knobs) k.set(n, v);
-        Pending p{Candidate{k, best->autoscheduler}, best->strategy, {}};
+        Pending p{candidate_of(*best), best->strategy, {}};
         p.compiled = kt.start_compile(p.cand);
         const TuningRecord r = kt.finish(p, trial++);
         c.db.push_back(r);

@@ -10,7 +10,6 @@ Compiled kernels go to the cache that ctest's test_packages uses (build/tests/co
 work/cache, or $MICRONET_TEST_PACKAGE_CACHE), so each kernel compiles once for both.
 """
 import json
-import os
 import pathlib
 import shutil
 
@@ -24,24 +23,8 @@ mh = pytest.importorskip(
     "micronet_halide",
     reason="micronet_halide is not built or not on PYTHONPATH (build, then PYTHONPATH=build/python)")
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
-TINY = REPO / "tests" / "data" / "configs" / "tiny.json"
+from package_cases import CACHE, REL_L2_TOL, REPO, TINY, random_batch, rel_l2, top5
 M0_FASHION = REPO / "models" / "pretrained" / "micronet_m0_fashion64.safetensors"
-CACHE = pathlib.Path(os.environ.get("MICRONET_TEST_PACKAGE_CACHE",
-                                    REPO / "build" / "tests" / "compiler" / "work" / "cache"))
-REL_L2_TOL = 1e-4
-
-
-def rel_l2(got, want):
-    return float(np.linalg.norm(got - want) / np.linalg.norm(want))
-
-
-def top5(logits):
-    return np.argsort(-logits, axis=1, kind="stable")[:, :5]
-
-
-def random_batch(n=2, size=64, seed=5):
-    return np.random.default_rng(seed).standard_normal((n, 3, size, size)).astype(np.float32)
 
 
 @pytest.fixture(scope="module")
