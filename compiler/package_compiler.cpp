@@ -39,13 +39,10 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-struct Choice {
-  tune::Candidate candidate;
-  std::string record;  // the tuning line used ("" = the schedule's defaults)
-};
+}  // namespace
 
-// Per kernel name, the schedule choice for `family` (x86 | arm | gpu).
-std::map<std::string, Choice> read_choices(const std::string& path, const std::string& family) {
+std::map<std::string, ScheduleChoice> read_schedule_choices(const std::string& path, const std::string& family) {
+  using Choice = ScheduleChoice;
   std::map<std::string, Choice> out;
   if (path.empty()) return out;
   std::ifstream f(path);
@@ -94,6 +91,8 @@ std::map<std::string, Choice> read_choices(const std::string& path, const std::s
   }
   return out;
 }
+
+namespace {
 
 std::string file_identity(const std::string& path) {
   struct stat st {};
@@ -153,7 +152,7 @@ PackageResult compile_package(const PackageOptions& o, std::ostream& progress) {
   if (!o.weights.empty()) validate_state_dict(weights, state_dict_layout(plan), o.weights);
 
   const std::vector<KernelSpec> specs = kernels_for({plan});
-  const std::map<std::string, Choice> choices = read_choices(o.tuning, family);
+  const std::map<std::string, ScheduleChoice> choices = read_schedule_choices(o.tuning, family);
   const std::string gen_dir = o.generator_dir.empty() ? tune::executable_dir() : o.generator_dir;
   const std::string cache = (o.cache_dir.empty() ? default_cache_dir() : o.cache_dir) + "/kernels";
   fs::create_directories(cache);
@@ -162,7 +161,7 @@ PackageResult compile_package(const PackageOptions& o, std::ostream& progress) {
   // Compile (or find) each kernel's object.
   struct Job {
     KernelSpec spec;
-    Choice choice;
+    ScheduleChoice choice;
     std::string object;
     bool cached = false;
     double seconds = 0;

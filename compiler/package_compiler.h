@@ -6,10 +6,12 @@
 // and an entry table are linked into one shared library; the manifest says what it holds.
 #pragma once
 
+#include <map>
 #include <ostream>
 #include <string>
 #include <vector>
 
+#include "autotune/candidate_compiler.h"
 #include "models/config.h"
 
 namespace micronet::compiler {
@@ -32,6 +34,17 @@ struct PackageResult {
   int kernels = 0, compiled = 0, cached = 0;
   double seconds = 0;
 };
+
+// A kernel's schedule as the tuning records choose it.
+struct ScheduleChoice {
+  tune::Candidate candidate;
+  std::string record;  // the tuning line used ("" = the schedule's defaults)
+};
+
+// Per kernel name, the schedule choice for `family` (x86 | arm | gpu) in a tuning file: text
+// (schedules/tuning_db.txt, the last line of a kernel wins) or a JSON-lines tuning database
+// (its best records). "" = none. Kernels it does not name use their schedule's defaults.
+std::map<std::string, ScheduleChoice> read_schedule_choices(const std::string& path, const std::string& family);
 
 // The default cache folder (see PackageOptions::cache_dir).
 std::string default_cache_dir();
