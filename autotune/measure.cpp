@@ -5,12 +5,14 @@
 #include <cmath>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <random>
 
 #include "HalideRuntime.h"
 #include "generators/layout.h"
 #include "runtime/device_targets.h"
 #include "runtime/kernel_call.h"
+#include "runtime/threading.h"
 
 namespace micronet::tune {
 
@@ -56,7 +58,13 @@ std::vector<float> run_step(const KernelEntry& kernel, const Workload& w, const 
 }  // namespace
 
 Timing measure_kernel(const KernelEntry& kernel, const Workload& w, const MeasureOptions& o) {
-  halide_set_num_threads(o.threads);
+  // Kernels run the way the runtime runs them (runtime/threading.h): its parallel-loop pool
+  // with `threads` threads, and with one thread the loops inline on the caller, as a model's
+  // image task runs them. Halide's own pool costs microseconds per parallel loop, which is
+  // the whole kernel at the 2x2 planes of a 64x64 network.
+  set_worker_threads(o.threads);
+  std::optional<InlineKernelLoops> inline_loops;
+  if (o.threads == 1 && o.device.empty()) inline_loops.emplace();
   Timing t;
   t.output = run_step(kernel, w, w.step, o, o.batch, &t);
   if (o.check_odd_size) t.odd_output = run_step(kernel, w, w.odd_step, o, 2, nullptr);
