@@ -306,6 +306,9 @@ std::unique_ptr<CLI::App> make_cli_app(CliArgs& args) {
   app->add_subcommand("compile", "compile a network for a target into a model package (runs micronet-compile)")
       ->allow_extras()
       ->prefix_command();
+  app->add_subcommand("search", "latency search for faster MicroNet-family networks; --validate the predictor (runs micronet-search)")
+      ->allow_extras()
+      ->prefix_command();
   CLI::App* help = app->add_subcommand("help", "show the flags of a command (same as COMMAND --help)");
   help->add_option("COMMAND", args.help_topic, "a command")->type_name("COMMAND");
   return app;

@@ -65,6 +65,15 @@ void exec_compiler(int argc, char** argv) {
   exec_helper(compiler, argc, argv);
 }
 
+void exec_searcher(int argc, char** argv) {
+  const std::string searcher = beside_this_executable("micronet-search");
+  if (access(searcher.c_str(), X_OK) != 0)
+    throw std::runtime_error("`micronet search` runs " + searcher + ", which is missing (" + std::strerror(errno) +
+                             "): the latency search compiles networks with the Halide compiler and is built by "
+                             "host builds only");
+  exec_helper(searcher, argc, argv);
+}
+
 void exec_full_binary(const CliArgs& a, char** argv) {
   const std::string full = beside_this_executable("micronet-full");
   const std::string what = a.command == "run" || a.command == "bench" ? a.command + " --backend " +

@@ -22,5 +22,7 @@ bool needs_full_binary(const CliArgs& args);
 [[noreturn]] void exec_tuner(int argc, char** argv);
 // `micronet compile ...` and `micronet help compile`, the same way: micronet-compile.
 [[noreturn]] void exec_compiler(int argc, char** argv);
+// `micronet search ...`: execs micronet-search (search/search_main.cpp) with the same arguments.
+[[noreturn]] void exec_searcher(int argc, char** argv);
 
 }  // namespace micronet::cli

@@ -30,6 +30,14 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
+  if (first == "search" || (first == "help" && argc > 2 && std::string(argv[2]) == "search")) {
+    try {
+      exec_searcher(argc, argv);
+    } catch (const std::exception& e) {
+      std::cerr << "micronet search: error: " << e.what() << "\n";
+      return 1;
+    }
+  }
   const int rc = parse_command_line(argc, argv, args);
   if (rc >= 0) return rc;
   const std::string who = "micronet " + args.command;

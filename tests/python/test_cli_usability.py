@@ -19,7 +19,7 @@ from test_cli import assert_failed_cleanly, random_input, write_npy
 
 MODEL = REPO / "models" / "pretrained" / "micronet_m0_fashion64.safetensors"  # 10 classes, grey 64x64
 COMMANDS = ["info", "convert", "run", "bench", "classify", "eval", "cases", "check", "train", "kernels",
-            "targets", "tune"]
+            "targets", "tune", "search"]
 
 
 # ---------------------------------------------------------------------------------------

@@ -1,0 +1,102 @@
+// Latency of a MicroNet-family network predicted from the kernels it compiles to.
+//
+// A config is planned at the search resolution and lowered (models/kernel_plan.h) to the
+// exact kernels `micronet compile` builds for it, each with the schedule the tuning records
+// choose (tuned kernels are predicted as tuned). Each (kernel, schedule, input size) is
+// timed once, alone, by the autotuner's harness (autotune/measure.h) on its real shapes, and
+// cached in the latency table (search/latency_table.h); a missing one is measured by
+// compiling the network's package (through the kernel cache) and timing that kernel.
+// What lies between kernels is an overhead model fitted by least squares to end-to-end
+// measurements of calibration networks: a constant (the input check and staging, the arena,
+// the call), a cost per kernel call, and a cost per parameter (a kernel timed alone finds
+// its weights in cache; in the network they were evicted by the layers before it, so the
+// larger the weights, the more of them come from L3 or memory):
+//     predicted = sum of step latencies + per_network_us + per_step_us * steps
+//                 + per_mparam_us * params / 1e6.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "autotune/measure.h"
+#include "models/config.h"
+#include "search/latency_table.h"
+
+namespace micronet::search {
+
+struct PredictorOptions {
+  std::string target = "host";   // host or a Halide target string
+  std::string tuning;            // tuning records ("" = every kernel with its default schedule)
+  std::string work_dir;          // packages compiled for measuring (created)
+  std::string cache_dir;         // compiled-kernel cache ("" = micronet compile's default)
+  std::string generator_dir;     // "" = beside the running executable
+  std::string micronet_exe;      // `micronet` for end-to-end runs ("" = beside the running executable)
+  std::string machine;           // "" = this machine's name (autotune/tuning_db.h)
+  int batch = 1, threads = 1;
+  int jobs = 0;                  // parallel kernel compiles (0 = the cores)
+  int repeats = 5;               // timed repeats per kernel (minimum of medians)
+  int passes = 2;                // passes over a network's new kernels (the minimum is kept)
+  int network_repeats = 3;       // end-to-end `micronet bench` runs (minimum of medians)
+  uint64_t seed = 1;             // random inputs and weights
+};
+
+struct StepLatency {
+  std::string kernel, schedule;
+  int in_h = 0, in_w = 0;
+  double us = 0;
+};
+
+struct OverheadModel {
+  double per_network_us = 0, per_step_us = 0, per_mparam_us = 0;
+  int fitted_on = 0;             // calibration networks (0: no model yet, overhead 0)
+  double at(int steps, int64_t params) const {
+    return per_network_us + per_step_us * steps + per_mparam_us * double(params) / 1e6;
+  }
+  std::string describe() const;
+};
+
+struct Prediction {
+  std::string config_id;
+  std::vector<StepLatency> steps;
+  int64_t params = 0;
+  double kernel_sum_us = 0, overhead_us = 0, total_us = 0;
+  int measured_now = 0;          // kernels this call had to measure
+};
+
+// Least squares of (measured - kernel sum) on [1, steps, params / 1e6] (a tiny ridge keeps
+// it defined when the calibration networks do not vary in a feature); none: a zero model.
+OverheadModel fit_overhead(const std::vector<NetworkTiming>& calibration);
+
+class LatencyPredictor {
+ public:
+  LatencyPredictor(PredictorOptions options, LatencyTable& table);
+
+  // The prediction; measures the steps the table lacks (compiling the package first).
+  Prediction predict(const ModelConfig& cfg, int size, int classes, std::ostream& progress);
+  // Only from the table: std::nullopt when a step has no record.
+  std::optional<Prediction> predict_cached(const ModelConfig& cfg, int size, int classes) const;
+
+  // Compiles the network (if needed) and times it end to end with `micronet bench`; the
+  // record (with the prediction's kernel sum) goes into the table under `role`.
+  NetworkTiming measure_network(const ModelConfig& cfg, int size, int classes, const std::string& role,
+                                std::ostream& progress);
+
+  // Fitted on the table's "calibration" network records for these conditions.
+  OverheadModel overhead() const;
+  const Conditions& conditions() const { return conditions_; }
+
+ private:
+  PredictorOptions options_;
+  LatencyTable& table_;
+  Conditions conditions_;
+  std::string family_;           // schedule family of the target (x86 | arm | gpu)
+  std::map<std::string, std::string> schedules_;  // kernel -> schedule description
+
+  std::vector<StepLatency> steps_of(const ModelConfig& cfg, int size, int classes) const;
+  std::string package_dir(const ModelConfig& cfg, int size, int classes, std::ostream& progress);
+};
+
+}  // namespace micronet::search

@@ -1,0 +1,337 @@
+// micronet-search: the hardware-aware latency search (`micronet search ...` runs it).
+//
+//   micronet search --target host --latency-ms X [--size 64] [--budget N] --out DIR
+//       NSGA-II over the search space (search/search_space.h) with the measured latency
+//       predictor (search/latency_predictor.h) and short-training accuracy estimates
+//       (search/accuracy_estimate.h); writes the Pareto front as configs `micronet compile
+//       --config` takes, a plot with M0..M3 marked, and a summary table.
+//   micronet search --validate N --out DIR
+//       compiles and measures N random networks end to end and reports how well the
+//       predictor did (share within 5 % / 10 %, mean error, Spearman, scatter plot).
+//   micronet search --predict m0|FILE.json     per-kernel prediction of one network
+//   micronet search --space                    the search space
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <numeric>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "autotune/candidate_compiler.h"
+#include "compiler/package_compiler.h"
+#include "models/config_json.h"
+#include "models/cost.h"
+#include "models/plan.h"
+#include "search/accuracy_estimate.h"
+#include "search/evolution.h"
+#include "search/latency_predictor.h"
+#include "search/search_space.h"
+#include "search/statistics.h"
+
+namespace fs = std::filesystem;
+
+namespace micronet::search {
+namespace {
+
+struct Args {
+  SpaceOptions space;
+  PredictorOptions predictor;
+  ShortTraining training;
+  EvolutionOptions evolution;
+  std::string out, table, predict;
+  double latency_ms = 0;
+  int validate = 0, calibrate = 20;
+  bool print_space = false, references = true;
+};
+
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+std::string fmt(const char* f, double v) {
+  char b[64];
+  std::snprintf(b, sizeof b, f, v);
+  return b;
+}
+
+std::string bar(int done, int total) {
+  const int width = 24, filled = total > 0 ? std::min(width, done * width / total) : 0;
+  return "[" + std::string(size_t(filled), '#') + std::string(size_t(width - filled), '.') + "]";
+}
+
+void run_plot(const std::string& mode, const std::string& csv, const std::string& png) {
+  const std::string script = std::string(MICRONET_SOURCE_DIR) + "/search/plot_search.py";
+  const std::string cmd = std::string(MICRONET_PYTHON) + " '" + script + "' " + mode + " '" + csv + "' '" + png + "'";
+  if (std::system(cmd.c_str()) != 0) throw std::runtime_error("plotting failed (" + cmd + ")");
+}
+
+// The overhead model needs calibration networks measured end to end: random points of the
+// space under a seed of their own (never the validation's or the search's networks).
+void calibrate(LatencyPredictor& pred, const SearchSpace& space, int want, uint64_t seed,
+               const std::set<std::string>& avoid, std::ostream& log) {
+  int have = pred.overhead().fitted_on;
+  if (have >= want) return;
+  log << "calibrating the between-kernel overhead: " << want - have << " networks compiled and measured end to end\n";
+  std::mt19937_64 rng(seed ^ 0xca11b4a7e5ull);
+  std::set<std::string> done;
+  for (int draws = 0; have < want && draws < 100 * want; ++draws) {
+    const SpacePoint p = space.sample(rng);
+    const std::string id = config_id(p.config);
+    if (avoid.count(id) || !done.insert(id).second) continue;
+    const NetworkTiming t = pred.measure_network(p.config, space.options().size, space.options().classes, "calibration", log);
+    ++have;
+    log << bar(have, want) << " calibration " << have << "/" << want << ": " << p.config.arch << " "
+        << fmt("%.1f", t.measured_us) << " us measured, kernels " << fmt("%.1f", t.kernel_sum_us) << " us\n";
+  }
+  log << "overhead model: " << pred.overhead().describe() << "\n";
+}
+
+LatencyPredictor make_predictor(Args& a, LatencyTable& table, const std::string& work) {
+  PredictorOptions o = a.predictor;
+  o.work_dir = work + "/packages";
+  return LatencyPredictor(o, table);
+}
+
+std::string table_path(const Args& a) {
+  if (!a.table.empty()) return a.table;
+  const std::string dir = (a.predictor.cache_dir.empty() ? compiler::default_cache_dir() : a.predictor.cache_dir);
+  fs::create_directories(dir);
+  return dir + "/latency_table.jsonl";
+}
+
+int print_prediction(Args& a) {
+  const ModelConfig cfg = config_for(a.predict);
+  LatencyTable table(table_path(a));
+  const std::string work = a.out.empty() ? fs::temp_directory_path().string() + "/micronet-search-predict" : a.out;
+  LatencyPredictor pred = make_predictor(a, table, work);
+  const Prediction p = pred.predict(cfg, a.space.size, a.space.classes, std::cerr);
+  std::printf("%s at %dx%d, %d classes, %d thread(s), batch %d on %s\n", cfg.arch.c_str(), a.space.size, a.space.size,
+              a.space.classes, a.predictor.threads, a.predictor.batch, pred.conditions().machine.c_str());
+  for (const StepLatency& s : p.steps)
+    std::printf("  %-40s %4dx%-4d %9.2f us  %s\n", s.kernel.c_str(), s.in_h, s.in_w, s.us, s.schedule.c_str());
+  std::printf("kernels %.2f us + overhead %.2f us (%s) = predicted %.2f us\n", p.kernel_sum_us, p.overhead_us,
+              pred.overhead().describe().c_str(), p.total_us);
+  return 0;
+}
+
+int validate(Args& a) {
+  if (a.out.empty()) throw CLI::ValidationError("--out", "--validate writes its report into --out DIR");
+  fs::create_directories(a.out + "/configs");
+  const SearchSpace space(a.space);
+  LatencyTable table(table_path(a));
+  LatencyPredictor pred = make_predictor(a, table, a.out);
+  std::mt19937_64 rng(a.evolution.seed);
+  std::vector<SpacePoint> nets;
+  std::set<std::string> ids;
+  while (int(nets.size()) < a.validate) {
+    SpacePoint p = space.sample(rng);
+    if (ids.insert(config_id(p.config)).second) nets.push_back(std::move(p));
+  }
+  std::cerr << "predictor validation: " << a.validate << " random networks at " << a.space.size << "x" << a.space.size
+            << ", " << pred.conditions().threads << " thread(s), batch " << pred.conditions().batch << ", latency table "
+            << table.path() << "\n";
+  calibrate(pred, space, a.calibrate, a.evolution.seed, ids, std::cerr);
+  const OverheadModel model = pred.overhead();
+
+  std::ofstream csv(a.out + "/validation.csv");
+  csv << "config_id,madds,params,steps,kernel_sum_us,overhead_us,predicted_us,measured_us,error_pct\n";
+  std::vector<double> predicted, measured;
+  const auto t0 = Clock::now();
+  for (size_t i = 0; i < nets.size(); ++i) {
+    const SpacePoint& p = nets[i];
+    std::ofstream(a.out + "/configs/" + p.config.arch + ".json") << config_to_json(p.config);
+    const NetworkTiming t = pred.measure_network(p.config, a.space.size, a.space.classes, "validation", std::cerr);
+    const double over = model.at(t.steps, t.params), pr = t.kernel_sum_us + over;
+    predicted.push_back(pr);
+    measured.push_back(t.measured_us);
+    const double err = 100.0 * (pr / t.measured_us - 1.0);
+    csv << config_id(p.config) << "," << p.madds << "," << p.params << "," << t.steps << "," << t.kernel_sum_us << ","
+        << over << "," << pr << "," << t.measured_us << "," << err << "\n";
+    const double eta = since(t0) / double(i + 1) * double(nets.size() - i - 1);
+    std::cerr << bar(int(i + 1), int(nets.size())) << " " << i + 1 << "/" << nets.size() << " " << p.config.arch
+              << ": predicted " << fmt("%.1f", pr) << " us, measured " << fmt("%.1f", t.measured_us) << " us ("
+              << fmt("%+.1f", err) << "%), ETA " << fmt("%.0f", eta) << " s\n";
+  }
+  csv.close();
+  const ErrorSummary s = summarize_errors(predicted, measured);
+  std::ostringstream md;
+  md << "# Latency predictor validation\n\n"
+     << "Machine `" << pred.conditions().machine << "`, target `" << pred.conditions().target << "`, "
+     << pred.conditions().threads << " thread(s), batch " << pred.conditions().batch << ", input " << a.space.size
+     << "x" << a.space.size << ", " << a.space.classes << " classes.\n\n"
+     << "Overhead model (fitted on " << model.fitted_on << " separate calibration networks): " << model.describe()
+     << "\n\n"
+     << "| networks | within +-5 % | within +-10 % | mean abs error | mean error | max abs error | Spearman |\n"
+     << "|---|---|---|---|---|---|---|\n"
+     << "| " << s.n << " | " << fmt("%.1f", 100 * s.within5) << " % | " << fmt("%.1f", 100 * s.within10) << " % | "
+     << fmt("%.2f", s.mean_abs_pct) << " % | " << fmt("%+.2f", s.mean_pct) << " % | " << fmt("%.1f", s.max_abs_pct)
+     << " % | " << fmt("%.4f", s.spearman) << " |\n\n"
+     << "Measured: `micronet bench --package` (minimum over " << a.predictor.network_repeats
+     << " runs of each run's median); predicted: the latency table's kernels plus the overhead model. "
+     << "Per network: validation.csv; plot: validation.png.\n";
+  std::ofstream(a.out + "/validation.md") << md.str();
+  std::cout << md.str();
+  run_plot("scatter", a.out + "/validation.csv", a.out + "/validation.png");
+  std::cout << "scatter plot: " << a.out << "/validation.png\n";
+  return 0;
+}
+
+int search(Args& a) {
+  if (a.out.empty()) throw CLI::ValidationError("--out", "the search writes its front into --out DIR");
+  if (!(a.latency_ms > 0)) throw CLI::ValidationError("--latency-ms", "give the latency budget in milliseconds (> 0)");
+  fs::create_directories(a.out + "/front");
+  const SearchSpace space(a.space);
+  LatencyTable table(table_path(a));
+  LatencyPredictor pred = make_predictor(a, table, a.out);
+  a.training.size = a.space.size;
+  a.training.work_dir = a.out + "/train";
+  a.training.cache = a.out + "/accuracy.jsonl";
+  AccuracyEstimator estimator(a.training);
+  std::cerr << "latency search at " << a.space.size << "x" << a.space.size << " on " << pred.conditions().machine
+            << ": budget " << a.latency_ms << " ms predicted, " << a.evolution.budget << " networks trained ("
+            << a.training.steps << " steps each, " << a.training.jobs << " at once), population "
+            << a.evolution.population << ", seed " << a.evolution.seed << "\n";
+  calibrate(pred, space, a.calibrate, a.evolution.seed, {}, std::cerr);
+  a.evolution.latency_budget_us = a.latency_ms * 1000.0;
+
+  const auto t0 = Clock::now();
+  EvolutionCallbacks cb;
+  cb.predict_us = [&](const SpacePoint& p) { return pred.predict(p.config, a.space.size, a.space.classes, std::cerr).total_us; };
+  cb.evaluate = [&](const std::vector<SpacePoint>& batch) {
+    std::vector<TrainingJob> jobs;
+    for (const SpacePoint& p : batch) jobs.push_back(TrainingJob{config_id(p.config), p.config, ""});
+    return estimator.estimate(jobs, std::cerr);
+  };
+  cb.on_generation = [&](int gen, const std::vector<Evaluated>& all) {
+    const std::vector<Evaluated> front = pareto_front(all);
+    const double per = since(t0) / std::max<size_t>(1, all.size());
+    std::cerr << bar(int(all.size()), a.evolution.budget) << " generation " << gen << ": " << all.size() << "/"
+              << a.evolution.budget << " networks evaluated, front of " << front.size() << " (best "
+              << fmt("%.2f", 100 * front.back().accuracy) << "% at " << fmt("%.1f", front.back().latency_us)
+              << " us), ETA " << fmt("%.0f", per * double(a.evolution.budget - int(all.size()))) << " s\n";
+  };
+  const std::vector<Evaluated> all = run_nsga2(space, a.evolution, cb);
+  const std::vector<Evaluated> front = pareto_front(all);
+
+  // The official networks at the same resolution, estimated the same way, for the plot and table.
+  struct Reference { std::string arch; double us, acc; int64_t madds; };
+  std::vector<Reference> refs;
+  if (a.references) {
+    std::vector<TrainingJob> jobs;
+    for (const std::string& arch : known_archs()) jobs.push_back(TrainingJob{"official-" + arch, model_config(arch), arch});
+    std::cerr << "estimating M0..M3 the same way (short training)\n";
+    const std::vector<double> acc = estimator.estimate(jobs, std::cerr);
+    for (size_t i = 0; i < jobs.size(); ++i) {
+      const ModelConfig& c = model_config(jobs[i].builtin_arch);
+      const Prediction p = pred.predict(c, a.space.size, a.space.classes, std::cerr);
+      const ModelPlan plan = plan_model(c, a.space.size, a.space.size, a.space.classes);
+      refs.push_back(Reference{jobs[i].builtin_arch, p.total_us, acc[i], cost_report(plan).madds});
+    }
+  }
+
+  std::ofstream csv(a.out + "/evaluations.csv");
+  csv << "kind,name,predicted_us,accuracy,madds,params,on_front,genome\n";
+  std::set<std::string> on_front;
+  for (const Evaluated& e : front) on_front.insert(config_id(e.point.config));
+  for (const Evaluated& e : all)
+    csv << "searched," << e.point.config.arch << "," << e.latency_us << "," << e.accuracy << "," << e.point.madds << ","
+        << e.point.params << "," << on_front.count(config_id(e.point.config)) << ",\"" << describe_genome(e.point.genome)
+        << "\"\n";
+  for (const Reference& r : refs)
+    csv << "official," << r.arch << "," << r.us << "," << r.acc << "," << r.madds << ",0,0,\n";
+  csv.close();
+
+  std::ostringstream md;
+  md << "# Latency search: Pareto front\n\n"
+     << "`micronet search --target " << a.predictor.target << " --latency-ms " << a.latency_ms << " --size "
+     << a.space.size << " --budget " << a.evolution.budget << " --seed " << a.evolution.seed << "` on `"
+     << pred.conditions().machine << "` (" << pred.conditions().threads << " thread(s), batch "
+     << pred.conditions().batch << "). Latency: predicted (" << pred.overhead().describe()
+     << "); accuracy: Fashion-MNIST test accuracy on " << a.training.eval_limit << " images after " << a.training.steps
+     << " training steps (an estimate for ranking, not the final accuracy).\n\n"
+     << "| network | predicted latency | accuracy estimate | MAdds | params | structure |\n|---|---|---|---|---|---|\n";
+  for (const Evaluated& e : front) {
+    std::ofstream(a.out + "/front/" + e.point.config.arch + ".json") << config_to_json(e.point.config);
+    md << "| front/" << e.point.config.arch << ".json | " << fmt("%.1f", e.latency_us) << " us | "
+       << fmt("%.2f", 100 * e.accuracy) << " % | " << e.point.madds << " | " << e.point.params << " | "
+       << describe_genome(e.point.genome) << " |\n";
+  }
+  for (const Reference& r : refs)
+    md << "| official " << r.arch << " | " << fmt("%.1f", r.us) << " us | " << fmt("%.2f", 100 * r.acc) << " % | "
+       << r.madds << " | | |\n";
+  md << "\n" << all.size() << " networks evaluated (" << estimator.trained() << " trained in this run, "
+     << fmt("%.0f", estimator.train_seconds()) << " s of training); every network: evaluations.csv; plot: front.png.\n"
+     << "Compile one: `micronet compile --config " << a.out << "/front/NAME.json --size " << a.space.size << "x"
+     << a.space.size << " --classes " << a.space.classes << " --out PKG`; train it: `micronet train --config ...`.\n";
+  std::ofstream(a.out + "/summary.md") << md.str();
+  std::cout << md.str();
+  run_plot("front", a.out + "/evaluations.csv", a.out + "/front.png");
+  std::cout << "front plot: " << a.out << "/front.png\n";
+  return 0;
+}
+
+}  // namespace
+}  // namespace micronet::search
+
+int main(int argc, char** argv) {
+  using namespace micronet::search;
+  Args a;
+  a.predictor.tuning = MICRONET_SOURCE_DIR "/schedules/tuning_db.txt";
+  a.evolution.seed = 0;
+  CLI::App app{"micronet search: hardware-aware latency search over MicroNet-family networks", "micronet search"};
+  app.get_formatter()->column_width(36);
+  app.add_option("--target", a.predictor.target, "Halide target the latencies are for: host, or a target string (default host)");
+  app.add_option("--latency-ms", a.latency_ms, "Latency budget (predicted, milliseconds): the search keeps networks under it");
+  app.add_option("--size", a.space.size, "Input resolution of the search (square; default 64)")->check(CLI::Range(32, 1024));
+  app.add_option("--classes", a.space.classes, "Classes of the head (default 10, Fashion-MNIST)")->check(CLI::Range(2, 100000));
+  app.add_option("--budget", a.evolution.budget, "Networks trained (short training) in the search (default 32)")
+      ->check(CLI::Range(2, 100000));
+  app.add_option("--population", a.evolution.population, "NSGA-II population (default 8)")->check(CLI::Range(2, 10000));
+  app.add_option("--seed", a.evolution.seed, "Seed of the search (and of --validate's networks)");
+  app.add_option("--out", a.out, "Folder for the results (front/, summary.md, front.png; validation.*)");
+  app.add_option("--max-madds", a.space.max_madds, "Only networks with at most this many MAdds at --size");
+  app.add_option("--max-params", a.space.max_params, "Only networks with at most this many parameters");
+  app.add_option("--train-steps", a.training.steps, "Short-training steps of the accuracy estimate (default 300)")
+      ->check(CLI::Range(1, 1000000));
+  app.add_option("--eval-limit", a.training.eval_limit, "Test images scored by the accuracy estimate (default 2000)")
+      ->check(CLI::Range(1, 10000));
+  app.add_option("--train-jobs", a.training.jobs, "Short trainings at once (one thread each; default 2)")->check(CLI::Range(1, 256));
+  app.add_option("--data-dir", a.training.data_dir, "Fashion-MNIST folder (default: Debian's dataset-fashion-mnist)");
+  app.add_flag("--no-references", [&](int64_t) { a.references = false; }, "Do not estimate M0..M3 for the plot and table");
+  app.add_option("--tuning", a.predictor.tuning, "Tuning records the kernels are compiled with (default: the build's schedules/tuning_db.txt)");
+  app.add_option("--table", a.table, "Latency table, JSON lines (default: latency_table.jsonl in the kernel cache folder)");
+  app.add_option("--cache-dir", a.predictor.cache_dir, "Compiled-kernel cache (default: as micronet compile)");
+  app.add_option("--machine", a.predictor.machine, "Machine name in the latency table (default: this CPU's)");
+  app.add_option("--threads", a.predictor.threads, "Threads the latencies are measured with (default 1)")->check(CLI::Range(1, 1024));
+  app.add_option("--batch", a.predictor.batch, "Images per call the latencies are measured with (default 1)")->check(CLI::Range(1, 4096));
+  app.add_option("--jobs", a.predictor.jobs, "Kernels compiled at once (default: the cores)")->check(CLI::Range(1, 256));
+  app.add_option("--calibrate", a.calibrate, "End-to-end networks the overhead model is fitted on (default 20)")->check(CLI::Range(0, 10000));
+  app.add_option("--validate", a.validate, "Validate the predictor on this many random networks (compiled, measured), then exit")
+      ->check(CLI::Range(1, 100000));
+  app.add_option("--predict", a.predict, "Print the per-kernel prediction of this network (m0..m3 or a config file), then exit");
+  app.add_flag("--space", a.print_space, "Print the search space, then exit");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  try {
+    if (a.print_space) {
+      std::cout << SearchSpace(a.space).describe();
+      return 0;
+    }
+    if (!a.predict.empty()) return print_prediction(a);
+    if (a.validate > 0) return validate(a);
+    return search(a);
+  } catch (const CLI::Error& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    std::cerr << "micronet search: error: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,27 @@
+#!/bin/sh
+# micronet search on a tiny budget (calibration 2 networks, 4 trained for 3 steps each), then
+# the same command again: the second run must train nothing (the accuracy cache and the
+# latency table answer) and give the same front. Usage: small_search.sh MICRONET WORKDIR
+set -eu
+micronet=$1
+work=$2
+rm -rf "$work"
+mkdir -p "$work"
+run() {
+  "$micronet" search --latency-ms 5 --size 64 --budget 4 --population 2 --train-steps 3 --eval-limit 64 \
+    --calibrate 2 --no-references --seed 1 --jobs 2 --train-jobs 2 \
+    --table "$work/table.jsonl" --cache-dir "$work/cache" --out "$work/out" > "$work/$1.txt" 2> "$work/$1.log"
+}
+run first || { cat "$work/first.log"; exit 1; }
+run second || { cat "$work/second.log"; exit 1; }
+grep -q "4 networks evaluated (4 trained in this run" "$work/first.txt" || { cat "$work/first.txt"; exit 1; }
+grep -q "4 networks evaluated (0 trained in this run" "$work/second.txt" || { cat "$work/second.txt"; exit 1; }
+ls "$work"/out/front/*.json > /dev/null
+test -s "$work/out/front.png"
+# The front is the same both times (same seed, same cached answers).
+sed -n '/^| front/p' "$work/first.txt" > "$work/front1"
+sed -n '/^| front/p' "$work/second.txt" > "$work/front2"
+cmp "$work/front1" "$work/front2"
+# Every front config is one `micronet compile` and `micronet train` take: the validator reads it.
+for f in "$work"/out/front/*.json; do "$micronet" info --config "$f" > /dev/null; done
+echo "small search and its resume: ok"
