@@ -21,6 +21,7 @@ namespace micronet::search {
 
 AccuracyEstimator::AccuracyEstimator(ShortTraining o) : o_(std::move(o)) {
   if (o_.steps < 1) throw std::invalid_argument("--train-steps must be >= 1");
+  if (o_.holdout < 1 || o_.holdout > 30000) throw std::invalid_argument("--holdout must be 1..30000");
   if (o_.work_dir.empty()) throw std::invalid_argument("the accuracy estimator needs a work folder");
   fs::create_directories(o_.work_dir);
   if (o_.cache.empty()) return;
@@ -41,8 +42,8 @@ AccuracyEstimator::AccuracyEstimator(ShortTraining o) : o_(std::move(o)) {
 
 // A cached result answers only for the same training settings.
 std::string AccuracyEstimator::cache_key(const std::string& id) const {
-  return id + "/s" + std::to_string(o_.size) + "/steps" + std::to_string(o_.steps) + "/eval" +
-         std::to_string(o_.eval_limit) + "/seed" + std::to_string(o_.seed);
+  return id + "/s" + std::to_string(o_.size) + "/steps" + std::to_string(o_.steps) + "/holdout" +
+         std::to_string(o_.holdout) + "/seed" + std::to_string(o_.seed);
 }
 
 std::vector<double> AccuracyEstimator::estimate(const std::vector<TrainingJob>& jobs, std::ostream& progress) {
@@ -73,7 +74,7 @@ std::vector<double> AccuracyEstimator::estimate(const std::vector<TrainingJob>& 
                                std::to_string(o_.steps / 468 + 1),  // 468 steps per epoch at batch 128: the last epoch stops at --max-steps
                                "--max-steps", std::to_string(o_.steps), "--warmup", std::to_string(warmup),
                                "--batch", "128", "--lr", "0.2", "--seed", std::to_string(o_.seed), "--threads", "1",
-                               "--eval-limit", std::to_string(o_.eval_limit), "--out", base + ".safetensors"});
+                               "--holdout", std::to_string(o_.holdout), "--out", base + ".safetensors"});
       if (!o_.data_dir.empty()) argv.insert(argv.end(), {"--data-dir", o_.data_dir});
       const auto t0 = std::chrono::steady_clock::now();
       const tune::ProcessResult r = tune::run_process(argv, 4 * 3600, base + ".log");
@@ -86,7 +87,7 @@ std::vector<double> AccuracyEstimator::estimate(const std::vector<TrainingJob>& 
         try {
           std::map<std::string, std::string> meta;
           read_safetensors(base + ".safetensors", &meta);
-          acc = std::stod(meta.at("test_accuracy_libtorch"));
+          acc = std::stod(meta.at("holdout_accuracy_libtorch"));
         } catch (const std::exception& e) {
           err = "training " + job.id + " wrote no test accuracy (" + e.what() + ")";
         }
@@ -102,7 +103,7 @@ std::vector<double> AccuracyEstimator::estimate(const std::vector<TrainingJob>& 
       cache_[cache_key(job.id)] = acc;
       if (!o_.cache.empty()) {
         nlohmann::json j{{"key", cache_key(job.id)}, {"id", job.id}, {"accuracy", acc}, {"seconds", secs},
-                         {"steps", o_.steps}, {"eval_limit", o_.eval_limit}};
+                         {"steps", o_.steps}, {"holdout", o_.holdout}};
         std::ofstream(o_.cache, std::ios::app) << j.dump() << "\n";
       }
       char line[200];

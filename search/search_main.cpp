@@ -201,7 +201,13 @@ int search(Args& a) {
 
   const auto t0 = Clock::now();
   EvolutionCallbacks cb;
-  cb.predict_us = [&](const SpacePoint& p) { return pred.predict(p.config, a.space.size, a.space.classes, std::cerr).total_us; };
+  cb.predict_us = [&](const SpacePoint& p) {
+    const Prediction pr = pred.predict(p.config, a.space.size, a.space.classes, std::cerr);
+    if (pr.measured_now > 0)  // cached predictions are instant and many: only new ones are reported
+      std::cerr << "  predicted " << p.config.arch << ": " << fmt("%.1f", pr.total_us) << " us"
+                << (pr.total_us > a.evolution.latency_budget_us ? " (over the budget)" : "") << "\n";
+    return pr.total_us;
+  };
   cb.evaluate = [&](const std::vector<SpacePoint>& batch) {
     std::vector<TrainingJob> jobs;
     for (const SpacePoint& p : batch) jobs.push_back(TrainingJob{config_id(p.config), p.config, ""});
@@ -252,8 +258,9 @@ int search(Args& a) {
      << a.space.size << " --budget " << a.evolution.budget << " --seed " << a.evolution.seed << "` on `"
      << pred.conditions().machine << "` (" << pred.conditions().threads << " thread(s), batch "
      << pred.conditions().batch << "). Latency: predicted (" << pred.overhead().describe()
-     << "); accuracy: Fashion-MNIST test accuracy on " << a.training.eval_limit << " images after " << a.training.steps
-     << " training steps (an estimate for ranking, not the final accuracy).\n\n"
+     << "); accuracy estimate: Fashion-MNIST accuracy on the last " << a.training.holdout
+     << " training images, held out, after " << a.training.steps << " training steps on the others "
+     << "(an estimate for ranking, not the final accuracy; the test set is never used).\n\n"
      << "| network | predicted latency | accuracy estimate | MAdds | params | structure |\n|---|---|---|---|---|---|\n";
   for (const Evaluated& e : front) {
     std::ofstream(a.out + "/front/" + e.point.config.arch + ".json") << config_to_json(e.point.config);
@@ -264,8 +271,9 @@ int search(Args& a) {
   for (const Reference& r : refs)
     md << "| official " << r.arch << " | " << fmt("%.1f", r.us) << " us | " << fmt("%.2f", 100 * r.acc) << " % | "
        << r.madds << " | | |\n";
-  md << "\n" << all.size() << " networks evaluated (" << estimator.trained() << " trained in this run, "
-     << fmt("%.0f", estimator.train_seconds()) << " s of training); every network: evaluations.csv; plot: front.png.\n"
+  md << "\n" << all.size() << " networks evaluated; " << estimator.trained() << " short trainings ran in this run ("
+     << fmt("%.0f", estimator.train_seconds()) << " s, the references' included), the others came from " << a.training.cache
+     << "; every network: evaluations.csv; plot: front.png.\n"
      << "Compile one: `micronet compile --config " << a.out << "/front/NAME.json --size " << a.space.size << "x"
      << a.space.size << " --classes " << a.space.classes << " --out PKG`; train it: `micronet train --config ...`.\n";
   std::ofstream(a.out + "/summary.md") << md.str();
@@ -296,10 +304,11 @@ int main(int argc, char** argv) {
   app.add_option("--out", a.out, "Folder for the results (front/, summary.md, front.png; validation.*)");
   app.add_option("--max-madds", a.space.max_madds, "Only networks with at most this many MAdds at --size");
   app.add_option("--max-params", a.space.max_params, "Only networks with at most this many parameters");
-  app.add_option("--train-steps", a.training.steps, "Short-training steps of the accuracy estimate (default 300)")
+  app.add_option("--train-steps", a.training.steps, "Short-training steps of the accuracy estimate (default 600)")
       ->check(CLI::Range(1, 1000000));
-  app.add_option("--eval-limit", a.training.eval_limit, "Test images scored by the accuracy estimate (default 2000)")
-      ->check(CLI::Range(1, 10000));
+  app.add_option("--holdout", a.training.holdout,
+                 "Training images held out of the short trainings and scored (never the test set; default 5000)")
+      ->check(CLI::Range(1, 30000));
   app.add_option("--train-jobs", a.training.jobs, "Short trainings at once (one thread each; default 2)")->check(CLI::Range(1, 256));
   app.add_option("--data-dir", a.training.data_dir, "Fashion-MNIST folder (default: Debian's dataset-fashion-mnist)");
   app.add_flag("--no-references", [&](int64_t) { a.references = false; }, "Do not estimate M0..M3 for the plot and table");

@@ -282,15 +282,20 @@ std::string config_id(const ModelConfig& cfg) {
 }
 
 std::string describe_genome(const Genome& g) {
+  // e.g. "stem4 head160, A16k7e2x2 y21J2, ..., BC64k3e4 y021J1, Fk3e4 y0J2": per stage its kind,
+  // width (x2: two blocks), kernel, expansion, activation codes of the slots it has, J.
   std::ostringstream o;
   o << "stem" << kStems.at(size_t(g.stem))[0] * kStems.at(size_t(g.stem))[1] << " head" << kHeads.at(size_t(g.head));
   const std::vector<StageShape>& sk = skeleton();
   for (size_t i = 0; i < g.stages.size() && i < sk.size(); ++i) {
     const StageGenes& s = g.stages[i];
-    o << " | ";
+    const auto& ex = expansions(sk[i].kind);
+    const auto [c1, c2] = ex.at(size_t(std::clamp(s.expansion, 0, int(ex.size()) - 1)));
+    o << ", ";
     if (sk[i].kind == Kind::Final) o << "F";
     else o << (sk[i].kind == Kind::A ? "A" : "BC") << s.width << (s.repeats > 1 ? "x2" : "");
-    o << "k" << s.kernel << " y";
+    o << "k" << s.kernel << "e" << (sk[i].kind == Kind::A ? std::to_string(c1) + "x" + std::to_string(c2) : std::to_string(c2))
+      << " y";
     if (sk[i].kind == Kind::BC) o << s.y1;
     if (sk[i].kind != Kind::Final) o << s.y2;
     o << s.y3 << "J" << s.J;

@@ -83,7 +83,7 @@ class SearchSpace {
 // A short stable id of a network (FNV-1a of its config without the name), e.g. "3f9a0c12d4e7".
 std::string config_id(const ModelConfig& cfg);
 
-// A one-line summary: "A8k3 A16k5 A24k3 | BC32x1k5e4 ... | act y=2.2.1 ..." for tables.
+// A one-line summary for tables, e.g. "stem4 head160, A16k7e2x2 y21J2, ..., Fk3e4 y0J2" (see .cpp).
 std::string describe_genome(const Genome& g);
 
 }  // namespace micronet::search

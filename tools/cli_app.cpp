@@ -229,6 +229,8 @@ void define_train(CLI::App& app, TrainArgs& a) {
   int_flag(c, "--max-steps", a.max_steps, 0, 100000000, "stop after N steps (0: all epochs)");
   int_flag(c, "--train-limit", a.train_limit, 0, 100000000, "first N training images only (0: all)");
   int_flag(c, "--eval-limit", a.eval_limit, 0, 100000000, "first N test images per epoch (0: all)");
+  int_flag(c, "--holdout", a.holdout, 0, 59000,
+           "hold the last N training images out of training and score on them instead of the test set (0: none)");
   text_flag(c, "--data-dir", a.data_dir, "DIR", "Fashion-MNIST IDX files (default: $MICRONET_FASHION_MNIST_DIR, "
                                          "else /usr/share/datasets/fashion-mnist)");
 }

@@ -69,7 +69,7 @@ struct CheckArgs {
 struct TrainArgs {
   std::string arch, config, dataset, out, data_dir;
   int size = 64, epochs = 3, batch = 128, warmup = -1, seed = 0, threads = 1;
-  int max_steps = 0, train_limit = 0, eval_limit = 0;
+  int max_steps = 0, train_limit = 0, eval_limit = 0, holdout = 0;
   double lr = 0.2, weight_decay = 3e-5;
   bool no_nesterov = false, no_flip = false;
 };

@@ -24,7 +24,7 @@ std::string fmt(const char* f, double v) {
 // micronet train (--arch m0 | --config F.json) --dataset fashion-mnist --size 64 --epochs N --out F.safetensors
 //                [--batch 128] [--lr 0.2] [--warmup STEPS] [--weight-decay 3e-5] [--no-nesterov]
 //                [--seed 0] [--threads 1] [--max-steps N] [--train-limit N] [--eval-limit N]
-//                [--data-dir DIR]
+//                [--holdout N] [--data-dir DIR]
 // Trains the LibTorch reference (models/reference/trainer.h has the recipe) and writes the
 // official state_dict with metadata (arch, classes, input size, class names, preprocessing,
 // and how it was trained) so run/classify/bench/eval need only the file.
@@ -53,12 +53,30 @@ int cmd_train(const TrainArgs& a, int argc, char** argv) {
   opt.preprocess.out_h = opt.preprocess.out_w = size;
 
   const std::string dir = a.data_dir.empty() ? default_fashion_mnist_dir() : a.data_dir;
-  const ImageDataset train = load_fashion_mnist(dir, Split::Train);
-  const ImageDataset test = load_fashion_mnist(dir, Split::Test);
+  ImageDataset train = load_fashion_mnist(dir, Split::Train);
+  ImageDataset test = load_fashion_mnist(dir, Split::Test);
+  // --holdout N: the last N training images become the scored set and leave training, so a
+  // search that selects networks on this score never looks at the test set.
+  const bool holdout = a.holdout > 0;
+  if (holdout) {
+    if (a.holdout >= train.count) throw UsageError("--holdout " + std::to_string(a.holdout) + " leaves no training images");
+    const size_t image = size_t(train.height) * train.width;
+    const int keep = train.count - a.holdout;
+    test.count = a.holdout;
+    test.height = train.height;
+    test.width = train.width;
+    test.pixels.assign(train.pixels.begin() + std::ptrdiff_t(keep * image), train.pixels.end());
+    test.labels.assign(train.labels.begin() + keep, train.labels.end());
+    test.class_names = train.class_names;
+    train.count = keep;
+    train.pixels.resize(keep * image);
+    train.labels.resize(size_t(keep));
+  }
   const ModelPlan plan = plan_model(cfg, size, size, int(train.class_names.size()));
   std::cerr << "training MicroNet-" << arch << " (" << size << "x" << size << ", "
             << plan.num_classes << " classes) on Fashion-MNIST: " << train.count
-            << " training / " << test.count << " test images from " << dir << "\n";
+            << " training / " << test.count << (holdout ? " held-out training" : " test") << " images from " << dir
+            << (holdout ? " (the per-epoch accuracy below is on the held-out images)" : "") << "\n";
 
   const TrainedModel m = train_new_model(plan, train, test, opt, &std::cerr);
 
@@ -80,14 +98,15 @@ int cmd_train(const TrainArgs& a, int argc, char** argv) {
   meta.extra["train_seconds"] = fmt("%.1f", m.report.train_seconds);
   meta.extra["final_train_loss"] = fmt("%.4f", m.report.epochs.back().mean_loss);
   if (m.report.epochs.back().test_accuracy >= 0) {
-    meta.extra["test_accuracy_libtorch"] = fmt("%.4f", m.report.epochs.back().test_accuracy);
-    meta.extra["test_images"] = std::to_string(opt.eval_limit > 0 ? std::min(opt.eval_limit, test.count) : test.count);
+    const std::string what = holdout ? "holdout" : "test";
+    meta.extra[what + "_accuracy_libtorch"] = fmt("%.4f", m.report.epochs.back().test_accuracy);
+    meta.extra[what + "_images"] = std::to_string(opt.eval_limit > 0 ? std::min(opt.eval_limit, test.count) : test.count);
   }
   write_safetensors(a.out, m.state, meta.to_map());
   std::cerr << "wrote " << a.out << ": MicroNet-" << arch << ", " << m.report.steps << " steps in "
             << fmt("%.1f", m.report.train_seconds) << " s";
   if (m.report.epochs.back().test_accuracy >= 0)
-    std::cerr << ", test accuracy " << fmt("%.2f", 100 * m.report.epochs.back().test_accuracy) << "%";
+    std::cerr << (holdout ? ", held-out accuracy " : ", test accuracy ") << fmt("%.2f", 100 * m.report.epochs.back().test_accuracy) << "%";
   std::cerr << "\n";
   return 0;
 }

@@ -8,14 +8,14 @@ work=$2
 rm -rf "$work"
 mkdir -p "$work"
 run() {
-  "$micronet" search --latency-ms 5 --size 64 --budget 4 --population 2 --train-steps 3 --eval-limit 64 \
+  "$micronet" search --latency-ms 5 --size 64 --budget 4 --population 2 --train-steps 3 --holdout 64 \
     --calibrate 2 --no-references --seed 1 --jobs 2 --train-jobs 2 \
     --table "$work/table.jsonl" --cache-dir "$work/cache" --out "$work/out" > "$work/$1.txt" 2> "$work/$1.log"
 }
 run first || { cat "$work/first.log"; exit 1; }
 run second || { cat "$work/second.log"; exit 1; }
-grep -q "4 networks evaluated (4 trained in this run" "$work/first.txt" || { cat "$work/first.txt"; exit 1; }
-grep -q "4 networks evaluated (0 trained in this run" "$work/second.txt" || { cat "$work/second.txt"; exit 1; }
+grep -q "4 networks evaluated; 4 short trainings ran in this run" "$work/first.txt" || { cat "$work/first.txt"; exit 1; }
+grep -q "4 networks evaluated; 0 short trainings ran in this run" "$work/second.txt" || { cat "$work/second.txt"; exit 1; }
 ls "$work"/out/front/*.json > /dev/null
 test -s "$work/out/front.png"
 # The front is the same both times (same seed, same cached answers).
