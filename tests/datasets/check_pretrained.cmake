@@ -1,6 +1,7 @@
-# Runs `micronet eval --backend all --json` on the shipped Fashion-MNIST model and checks:
+# Runs `micronet eval --backend all --json` on a shipped Fashion-MNIST model and checks:
 # accuracy >= 0.90 on both backends, within 0.1 percentage point of each other, and no
 # top-1 disagreement that tied logits do not explain. Also checks that --plot writes a PNG.
+file(MAKE_DIRECTORY ${OUT})
 set(plot ${OUT}/pretrained_confusion.png)
 file(REMOVE ${plot})
 execute_process(
