@@ -10,6 +10,8 @@
 //       predictor did (share within 5 % / 10 %, mean error, Spearman, scatter plot).
 //   micronet search --predict m0|FILE.json     per-kernel prediction of one network
 //   micronet search --space                    the search space
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
@@ -24,6 +26,7 @@
 #include <thread>
 
 #include "autotune/candidate_compiler.h"
+#include "autotune/subprocess.h"
 #include "compiler/package_compiler.h"
 #include "models/config_json.h"
 #include "models/cost.h"
@@ -64,10 +67,14 @@ std::string bar(int done, int total) {
   return "[" + std::string(size_t(filled), '#') + std::string(size_t(width - filled), '.') + "]";
 }
 
+// No shell: an --out path may hold any character.
 void run_plot(const std::string& mode, const std::string& csv, const std::string& png) {
   const std::string script = std::string(MICRONET_SOURCE_DIR) + "/search/plot_search.py";
-  const std::string cmd = std::string(MICRONET_PYTHON) + " '" + script + "' " + mode + " '" + csv + "' '" + png + "'";
-  if (std::system(cmd.c_str()) != 0) throw std::runtime_error("plotting failed (" + cmd + ")");
+  const std::string log = (fs::temp_directory_path() / ("micronet-search-plot-" + std::to_string(::getpid()) + ".log")).string();
+  const tune::ProcessResult r = tune::run_process({MICRONET_PYTHON, script, mode, csv, png}, 300, log);
+  fs::remove(log);
+  if (!r.start_error.empty()) throw std::runtime_error("cannot run " MICRONET_PYTHON ": " + r.start_error);
+  if (r.exit_code != 0) throw std::runtime_error("plotting " + png + " failed:\n" + r.output);
 }
 
 // The overhead model needs calibration networks measured end to end: random points of the
