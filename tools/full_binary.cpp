@@ -34,44 +34,57 @@ std::string beside_this_executable(const std::string& name) {
 namespace {
 // `micronet CMD ARGS...` or `micronet help CMD` -> `helper ARGS...` or `helper --help`.
 [[noreturn]] void exec_helper(const std::string& helper, int argc, char** argv) {
-  std::string tuner = helper;
+  std::string path = helper;
   // argv: micronet tune ARGS...  or  micronet help tune
-  std::vector<char*> args = {tuner.data()};
+  std::vector<char*> args = {path.data()};
   const bool help = std::string(argv[1]) == "help";
   std::string help_flag = "--help";
   for (int i = 2 + (help ? 1 : 0); i < argc; ++i) args.push_back(argv[i]);
   if (help) args.push_back(help_flag.data());
   args.push_back(nullptr);
-  execv(tuner.c_str(), args.data());
-  throw std::runtime_error("cannot execute " + tuner + ": " + std::strerror(errno));
+  execv(path.c_str(), args.data());
+  throw std::runtime_error("cannot execute " + path + ": " + std::strerror(errno));
 }
 }  // namespace
 
-void exec_tuner(int argc, char** argv) {
-  const std::string tuner = beside_this_executable("micronet-tune");
-  if (access(tuner.c_str(), X_OK) != 0)
-    throw std::runtime_error("`micronet tune` runs " + tuner + ", which is missing (" + std::strerror(errno) +
-                             "): the autotuner links the Halide compiler and is built by host builds only; "
-                             "for a board, tune from a host build with --target arm-64-linux --runner");
-  exec_helper(tuner, argc, argv);
+namespace {
+// Commands that link the Halide compiler, each its own executable beside this one.
+struct HelperCommand {
+  const char* command;
+  const char* executable;
+  const char* when_missing;  // why it may be missing, and what to do instead
+};
+const HelperCommand kHelperCommands[] = {
+    {"tune", "micronet-tune",
+     "the autotuner links the Halide compiler and is built by host builds only; for a board, tune from a host "
+     "build with --target arm-64-linux --runner"},
+    {"compile", "micronet-compile",
+     "it links the Halide compiler and is built by host builds only; compile packages for a board on the host "
+     "with --target arm-64-linux"},
+    {"search", "micronet-search",
+     "the latency search compiles networks with the Halide compiler and is built by host builds only"},
+};
+}  // namespace
+
+std::string helper_command(int argc, char** argv) {
+  if (argc < 2) return "";
+  const std::string first = argv[1];
+  const std::string name = first == "help" && argc > 2 ? std::string(argv[2]) : first;
+  for (const HelperCommand& h : kHelperCommands)
+    if (name == h.command) return name;
+  return "";
 }
 
-void exec_compiler(int argc, char** argv) {
-  const std::string compiler = beside_this_executable("micronet-compile");
-  if (access(compiler.c_str(), X_OK) != 0)
-    throw std::runtime_error("`micronet compile` runs " + compiler + ", which is missing (" + std::strerror(errno) +
-                             "): it links the Halide compiler and is built by host builds only; compile "
-                             "packages for a board on the host with --target arm-64-linux");
-  exec_helper(compiler, argc, argv);
-}
-
-void exec_searcher(int argc, char** argv) {
-  const std::string searcher = beside_this_executable("micronet-search");
-  if (access(searcher.c_str(), X_OK) != 0)
-    throw std::runtime_error("`micronet search` runs " + searcher + ", which is missing (" + std::strerror(errno) +
-                             "): the latency search compiles networks with the Halide compiler and is built by "
-                             "host builds only");
-  exec_helper(searcher, argc, argv);
+void exec_helper_command(const std::string& command, int argc, char** argv) {
+  for (const HelperCommand& h : kHelperCommands) {
+    if (command != h.command) continue;
+    const std::string exe = beside_this_executable(h.executable);
+    if (access(exe.c_str(), X_OK) != 0)
+      throw std::runtime_error("`micronet " + command + "` runs " + exe + ", which is missing (" +
+                               std::strerror(errno) + "): " + h.when_missing);
+    exec_helper(exe, argc, argv);
+  }
+  throw std::logic_error("not a helper command: " + command);
 }
 
 void exec_full_binary(const CliArgs& a, char** argv) {

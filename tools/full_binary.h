@@ -3,6 +3,8 @@
 // everything linked, installed beside it: the lean binary execs it with the same argv.
 #pragma once
 
+#include <string>
+
 #include "tools/cli_options.h"
 
 namespace micronet::cli {
@@ -16,13 +18,12 @@ bool needs_full_binary(const CliArgs& args);
 // the aarch64 build, which has neither LibTorch nor OpenCV) or cannot be executed.
 [[noreturn]] void exec_full_binary(const CliArgs& args, char** argv);
 
-// `micronet tune ...` and `micronet help tune`: the autotuner links the Halide compiler, so it
-// is its own executable (micronet-tune, beside this one), run with the arguments after
-// "tune". Returns only by throwing (missing, e.g. in the aarch64 build, or not executable).
-[[noreturn]] void exec_tuner(int argc, char** argv);
-// `micronet compile ...` and `micronet help compile`, the same way: micronet-compile.
-[[noreturn]] void exec_compiler(int argc, char** argv);
-// `micronet search ...`: execs micronet-search (search/search_main.cpp) with the same arguments.
-[[noreturn]] void exec_searcher(int argc, char** argv);
+// `micronet tune|compile|search ...` and `micronet help tune|compile|search`: these link the
+// Halide compiler, so each is its own executable beside this one (micronet-tune,
+// micronet-compile, micronet-search), run with the arguments after the command name.
+// helper_command: that command when argv names one, else "".
+std::string helper_command(int argc, char** argv);
+// Returns only by throwing (missing, e.g. in the aarch64 build, or not executable).
+[[noreturn]] void exec_helper_command(const std::string& command, int argc, char** argv);
 
 }  // namespace micronet::cli

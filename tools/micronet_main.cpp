@@ -13,28 +13,11 @@
 int main(int argc, char** argv) {
   using namespace micronet::cli;
   CliArgs args;
-  const std::string first = argc > 1 ? argv[1] : "";
-  if (first == "tune" || (first == "help" && argc > 2 && std::string(argv[2]) == "tune")) {
+  if (const std::string helper = helper_command(argc, argv); !helper.empty()) {
     try {
-      exec_tuner(argc, argv);
+      exec_helper_command(helper, argc, argv);
     } catch (const std::exception& e) {
-      std::cerr << "micronet tune: error: " << e.what() << "\n";
-      return 1;
-    }
-  }
-  if (first == "compile" || (first == "help" && argc > 2 && std::string(argv[2]) == "compile")) {
-    try {
-      exec_compiler(argc, argv);
-    } catch (const std::exception& e) {
-      std::cerr << "micronet compile: error: " << e.what() << "\n";
-      return 1;
-    }
-  }
-  if (first == "search" || (first == "help" && argc > 2 && std::string(argv[2]) == "search")) {
-    try {
-      exec_searcher(argc, argv);
-    } catch (const std::exception& e) {
-      std::cerr << "micronet search: error: " << e.what() << "\n";
+      std::cerr << "micronet " << helper << ": error: " << e.what() << "\n";
       return 1;
     }
   }
