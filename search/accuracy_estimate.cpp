@@ -20,6 +20,7 @@ namespace fs = std::filesystem;
 namespace micronet::search {
 
 AccuracyEstimator::AccuracyEstimator(ShortTraining o) : o_(std::move(o)) {
+  if (o_.epochs < 0) throw std::invalid_argument("--full-epochs must be >= 1");
   if (o_.steps < 1) throw std::invalid_argument("--train-steps must be >= 1");
   if (o_.holdout < 1 || o_.holdout > 30000) throw std::invalid_argument("--holdout must be 1..30000");
   if (o_.work_dir.empty()) throw std::invalid_argument("the accuracy estimator needs a work folder");
@@ -40,10 +41,16 @@ AccuracyEstimator::AccuracyEstimator(ShortTraining o) : o_(std::move(o)) {
   }
 }
 
+std::string AccuracyEstimator::recipe() const {
+  return o_.epochs > 0 ? std::to_string(o_.epochs) + (o_.epochs == 1 ? " epoch" : " epochs") + " (the full recipe)" : std::to_string(o_.steps) + " steps";
+}
+
 // A cached result answers only for the same training settings.
 std::string AccuracyEstimator::cache_key(const std::string& id) const {
-  return id + "/s" + std::to_string(o_.size) + "/steps" + std::to_string(o_.steps) + "/holdout" +
-         std::to_string(o_.holdout) + "/seed" + std::to_string(o_.seed);
+  const std::string length = o_.epochs > 0 ? "/epochs" + std::to_string(o_.epochs) : "/steps" + std::to_string(o_.steps);
+  const std::string limit = o_.train_limit > 0 ? "/limit" + std::to_string(o_.train_limit) : "";
+  return id + "/s" + std::to_string(o_.size) + length + "/holdout" + std::to_string(o_.holdout) + limit + "/seed" +
+         std::to_string(o_.seed);
 }
 
 std::vector<double> AccuracyEstimator::estimate(const std::vector<TrainingJob>& jobs, std::ostream& progress) {
@@ -61,7 +68,7 @@ std::vector<double> AccuracyEstimator::estimate(const std::vector<TrainingJob>& 
   auto worker = [&]() {
     for (size_t k; (k = next.fetch_add(1)) < todo.size();) {
       const TrainingJob& job = jobs[todo[k]];
-      const std::string base = o_.work_dir + "/" + job.id;
+      const std::string base = o_.work_dir + "/" + job.id + (o_.epochs > 0 ? "-full" : "");
       std::vector<std::string> argv = {exe, "train"};
       if (!job.builtin_arch.empty()) {
         argv.insert(argv.end(), {"--arch", job.builtin_arch});
@@ -69,12 +76,18 @@ std::vector<double> AccuracyEstimator::estimate(const std::vector<TrainingJob>& 
         std::ofstream(base + ".json") << config_to_json(job.config);
         argv.insert(argv.end(), {"--config", base + ".json"});
       }
-      const int warmup = std::max(1, o_.steps / 10);
-      argv.insert(argv.end(), {"--dataset", "fashion-mnist", "--size", std::to_string(o_.size), "--epochs",
-                               std::to_string(o_.steps / 468 + 1),  // 468 steps per epoch at batch 128: the last epoch stops at --max-steps
-                               "--max-steps", std::to_string(o_.steps), "--warmup", std::to_string(warmup),
-                               "--batch", "128", "--lr", "0.2", "--seed", std::to_string(o_.seed), "--threads", "1",
+      argv.insert(argv.end(), {"--dataset", "fashion-mnist", "--size", std::to_string(o_.size)});
+      if (o_.epochs > 0) {  // the shipped model's command: its warmup is the trainer's default
+        argv.insert(argv.end(), {"--epochs", std::to_string(o_.epochs)});
+      } else {
+        const int warmup = std::max(1, o_.steps / 10);
+        argv.insert(argv.end(), {"--epochs",
+                                 std::to_string(o_.steps / 468 + 1),  // 468 steps per epoch at batch 128: the last epoch stops at --max-steps
+                                 "--max-steps", std::to_string(o_.steps), "--warmup", std::to_string(warmup)});
+      }
+      argv.insert(argv.end(), {"--batch", "128", "--lr", "0.2", "--seed", std::to_string(o_.seed), "--threads", "1",
                                "--holdout", std::to_string(o_.holdout), "--out", base + ".safetensors"});
+      if (o_.train_limit > 0) argv.insert(argv.end(), {"--train-limit", std::to_string(o_.train_limit)});
       if (!o_.data_dir.empty()) argv.insert(argv.end(), {"--data-dir", o_.data_dir});
       const auto t0 = std::chrono::steady_clock::now();
       const tune::ProcessResult r = tune::run_process(argv, 4 * 3600, base + ".log");
@@ -103,12 +116,12 @@ std::vector<double> AccuracyEstimator::estimate(const std::vector<TrainingJob>& 
       cache_[cache_key(job.id)] = acc;
       if (!o_.cache.empty()) {
         nlohmann::json j{{"key", cache_key(job.id)}, {"id", job.id}, {"accuracy", acc}, {"seconds", secs},
-                         {"steps", o_.steps}, {"holdout", o_.holdout}};
+                         {"steps", o_.epochs > 0 ? 0 : o_.steps}, {"epochs", o_.epochs}, {"holdout", o_.holdout}};
         std::ofstream(o_.cache, std::ios::app) << j.dump() << "\n";
       }
       char line[200];
-      std::snprintf(line, sizeof line, "  trained %s: %.2f%% after %d steps (%.0f s)\n",
-                    job.builtin_arch.empty() ? job.id.c_str() : job.builtin_arch.c_str(), 100 * acc, o_.steps, secs);
+      std::snprintf(line, sizeof line, "  trained %s: %.2f%% after %s (%.0f s)\n",
+                    job.builtin_arch.empty() ? job.id.c_str() : job.builtin_arch.c_str(), 100 * acc, recipe().c_str(), secs);
       progress << line << std::flush;
     }
   };

@@ -17,9 +17,14 @@
 
 namespace micronet::search {
 
+// The search's second rung (successive halving, `--full-top K`) uses the same estimator with
+// `epochs` set: the shipped model's whole recipe (--epochs E, the trainer's default warmup), on
+// the same held-out split, for the few networks the short estimate put on or near the front.
 struct ShortTraining {
   int steps = 600;             // optimizer steps (batch 128)
+  int epochs = 0;              // > 0: the full recipe for this many epochs instead of `steps`
   int holdout = 5000;          // training images held out of the short training and scored
+  int train_limit = 0;         // > 0: only the first N training images (tests, quick trials)
   int jobs = 2;                // trainings at once
   int size = 64;
   uint64_t seed = 0;
@@ -43,6 +48,7 @@ class AccuracyEstimator {
   std::vector<double> estimate(const std::vector<TrainingJob>& jobs, std::ostream& progress);
   bool cached(const std::string& id) const { return cache_.count(id) > 0; }
   int trained() const { return trained_; }
+  std::string recipe() const;  // "600 steps" or "4 epochs (the full recipe)"
   double train_seconds() const { return seconds_; }
 
  private:

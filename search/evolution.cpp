@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <numeric>
 #include <set>
 #include <stdexcept>
 
@@ -63,6 +64,21 @@ std::vector<Evaluated> pareto_front(const std::vector<Evaluated>& all) {
   std::set<std::string> seen;
   for (size_t i = 0; i < all.size(); ++i)
     if (rank[i] == 0 && seen.insert(config_id(all[i].point.config)).second) out.push_back(all[i]);
+  std::sort(out.begin(), out.end(), [](const Evaluated& a, const Evaluated& b) { return a.latency_us < b.latency_us; });
+  return out;
+}
+
+std::vector<Evaluated> best_by_rank(const std::vector<Evaluated>& all, int k) {
+  const std::vector<int> rank = nondominated_ranks(all);
+  std::vector<size_t> order(all.size());
+  std::iota(order.begin(), order.end(), size_t(0));
+  std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) {
+    return rank[x] != rank[y] ? rank[x] < rank[y] : all[x].accuracy > all[y].accuracy;
+  });
+  std::vector<Evaluated> out;
+  std::set<std::string> seen;
+  for (size_t i = 0; i < order.size() && int(out.size()) < k; ++i)
+    if (seen.insert(network_key(all[order[i]].point.config)).second) out.push_back(all[order[i]]);
   std::sort(out.begin(), out.end(), [](const Evaluated& a, const Evaluated& b) { return a.latency_us < b.latency_us; });
   return out;
 }

@@ -50,6 +50,11 @@ std::vector<Evaluated> run_nsga2(const SearchSpace& space, const EvolutionOption
 // The non-dominated subset (lower latency, higher accuracy), sorted by latency.
 std::vector<Evaluated> pareto_front(const std::vector<Evaluated>& all);
 
+// The k networks a second rung trains again (successive halving): the front first, then the
+// next non-dominated ranks, inside a rank the higher accuracy estimate first; each network
+// once (network_key). Sorted by latency.
+std::vector<Evaluated> best_by_rank(const std::vector<Evaluated>& all, int k);
+
 // Non-dominated sorting: rank of each point (0 = front). Exposed for tests.
 std::vector<int> nondominated_ranks(const std::vector<Evaluated>& pts);
 

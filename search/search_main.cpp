@@ -4,7 +4,8 @@
 //       NSGA-II over the search space (search/search_space.h) with the measured latency
 //       predictor (search/latency_predictor.h) and short-training accuracy estimates
 //       (search/accuracy_estimate.h); writes the Pareto front as configs `micronet compile
-//       --config` takes, a plot with M0..M3 marked, and a summary table.
+//       --config` takes, a plot with M0..M3 marked, and a summary table. With --full-top K a
+//       second rung trains the K best again with the whole recipe (successive halving).
 //   micronet search --validate N --out DIR
 //       compiles and measures N random networks end to end and reports how well the
 //       predictor did (share within 5 % / 10 %, mean error, Spearman, scatter plot).
@@ -20,6 +21,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <numeric>
 #include <set>
 #include <sstream>
@@ -50,6 +52,7 @@ struct Args {
   std::string out, table, predict;
   double latency_ms = 0;
   int validate = 0, calibrate = 20;
+  int full_top = 0, full_epochs = 4;
   bool print_space = false, references = true;
 };
 
@@ -188,9 +191,43 @@ int validate(Args& a) {
   return 0;
 }
 
+std::string full_rung_table(const std::vector<Evaluated>& rung, const std::vector<Evaluated>& full_front,
+                            const std::vector<Evaluated>& all, const std::map<std::string, double>& full,
+                            double m0_us, const AccuracyEstimator& est) {
+  std::map<std::string, double> short_acc;
+  for (const Evaluated& e : all) short_acc[config_id(e.point.config)] = e.accuracy;
+  std::set<std::string> best;
+  for (const Evaluated& e : full_front) best.insert(config_id(e.point.config));
+  std::ostringstream md;
+  md << "\n## Second rung: " << rung.size() << " networks trained with " << est.recipe() << "\n\n"
+     << "Same held-out split; the networks are the short estimate's best by front rank. The final front (bold) is "
+        "on these accuracies.\n\n"
+     << "| network | predicted latency | vs M0 | short estimate | full recipe | MAdds | params |\n|---|---|---|---|---|---|---|\n";
+  std::vector<double> xs, ys;
+  for (const Evaluated& e : rung) {
+    const std::string id = config_id(e.point.config);
+    const bool b = best.count(id) > 0;
+    xs.push_back(short_acc.at(id));
+    ys.push_back(e.accuracy);
+    md << "| " << (b ? "**" : "") << "front/" << e.point.config.arch << ".json" << (b ? "**" : "") << " | "
+       << fmt("%.1f", e.latency_us) << " us | " << (m0_us > 0 ? fmt("%.2fx", m0_us / e.latency_us) : std::string("")) << " | "
+       << fmt("%.2f", 100 * short_acc.at(id)) << " % | " << fmt("%.2f", 100 * e.accuracy) << " % | " << e.point.madds
+       << " | " << e.point.params << " |\n";
+  }
+  if (full.count("official-m0"))
+    md << "| official m0 | " << fmt("%.1f", m0_us) << " us | 1.00x | | " << fmt("%.2f", 100 * full.at("official-m0"))
+       << " % | | |\n";
+  if (xs.size() >= 3)
+    md << "\nShort estimate against the full recipe on these " << xs.size() << " networks: Spearman "
+       << fmt("%.2f", spearman(xs, ys)) << ".\n";
+  return md.str();
+}
+
 int search(Args& a) {
   if (a.out.empty()) throw CLI::ValidationError("--out", "the search writes its front into --out DIR");
   if (!(a.latency_ms > 0)) throw CLI::ValidationError("--latency-ms", "give the latency budget in milliseconds (> 0)");
+  if (a.full_top > 0 && a.training.epochs > 0)
+    throw CLI::ValidationError("--full-top", "with --train-epochs the estimate already is the full recipe; give one of them");
   fs::create_directories(a.out + "/front");
   const SearchSpace space(a.space);
   LatencyTable table(table_path(a));
@@ -201,7 +238,7 @@ int search(Args& a) {
   AccuracyEstimator estimator(a.training);
   std::cerr << "latency search at " << a.space.size << "x" << a.space.size << " on " << pred.conditions().machine
             << ": budget " << a.latency_ms << " ms predicted, " << a.evolution.budget << " networks trained ("
-            << a.training.steps << " steps each, " << a.training.jobs << " at once), population "
+            << estimator.recipe() << " each, " << a.training.jobs << " at once), population "
             << a.evolution.population << ", seed " << a.evolution.seed << "\n";
   calibrate(pred, space, a.calibrate, a.evolution.seed, {}, std::cerr);
   a.evolution.latency_budget_us = a.latency_ms * 1000.0;
@@ -236,8 +273,11 @@ int search(Args& a) {
   std::vector<Reference> refs;
   if (a.references) {
     std::vector<TrainingJob> jobs;
-    for (const std::string& arch : known_archs()) jobs.push_back(TrainingJob{"official-" + arch, model_config(arch), arch});
-    std::cerr << "estimating M0..M3 the same way (short training)\n";
+    // Trained with the full recipe (--train-epochs), M1..M3 would take 2-5x M0's time: M0 alone
+    // is the yardstick then.
+    for (const std::string& arch : known_archs())
+      if (a.training.epochs == 0 || arch == "m0") jobs.push_back(TrainingJob{"official-" + arch, model_config(arch), arch});
+    std::cerr << "estimating " << (a.training.epochs == 0 ? "M0..M3" : "M0") << " the same way (" << estimator.recipe() << ")\n";
     const std::vector<double> acc = estimator.estimate(jobs, std::cerr);
     for (size_t i = 0; i < jobs.size(); ++i) {
       const ModelConfig& c = model_config(jobs[i].builtin_arch);
@@ -247,26 +287,53 @@ int search(Args& a) {
     }
   }
 
+  // Second rung (successive halving): the short estimate ranks networks that converge fast
+  // first, so the best few by it are trained again with the whole recipe on the same split,
+  // and the final front is theirs. M0 is trained the same way as the yardstick.
+  std::map<std::string, double> full;  // config id (or "official-m0") -> full-recipe accuracy
+  std::vector<Evaluated> rung;
+  ShortTraining full_recipe = a.training;
+  full_recipe.epochs = a.full_epochs;
+  AccuracyEstimator full_estimator(full_recipe);
+  if (a.full_top > 0) {
+    rung = best_by_rank(all, a.full_top);
+    std::vector<TrainingJob> jobs;
+    if (a.references) jobs.push_back(TrainingJob{"official-m0", model_config("m0"), "m0"});  // longest first
+    for (const Evaluated& e : rung) jobs.push_back(TrainingJob{config_id(e.point.config), e.point.config, ""});
+    std::cerr << "second rung: " << rung.size() << " networks" << (a.references ? " and M0" : "") << " trained with "
+              << full_estimator.recipe() << ", " << a.training.jobs << " at once\n";
+    const std::vector<double> acc = full_estimator.estimate(jobs, std::cerr);
+    for (size_t i = 0; i < jobs.size(); ++i) full[jobs[i].id] = acc[i];
+    for (Evaluated& e : rung) e.accuracy = full.at(config_id(e.point.config));
+  }
+  const std::vector<Evaluated> full_front = pareto_front(rung);
+
   std::ofstream csv(a.out + "/evaluations.csv");
-  csv << "kind,name,predicted_us,accuracy,madds,params,on_front,genome\n";
+  csv << "kind,name,predicted_us,accuracy,full_accuracy,madds,params,on_front,genome\n";
   std::set<std::string> on_front;
   for (const Evaluated& e : front) on_front.insert(config_id(e.point.config));
+  auto full_of = [&](const std::string& id) { return full.count(id) ? fmt("%.6f", full.at(id)) : std::string(); };
   for (const Evaluated& e : all)
-    csv << "searched," << e.point.config.arch << "," << e.latency_us << "," << e.accuracy << "," << e.point.madds << ","
-        << e.point.params << "," << on_front.count(config_id(e.point.config)) << ",\"" << describe_genome(e.point.genome)
-        << "\"\n";
+    csv << "searched," << e.point.config.arch << "," << e.latency_us << "," << e.accuracy << ","
+        << full_of(config_id(e.point.config)) << "," << e.point.madds << "," << e.point.params << ","
+        << on_front.count(config_id(e.point.config)) << ",\"" << describe_genome(e.point.genome) << "\"\n";
   for (const Reference& r : refs)
-    csv << "official," << r.arch << "," << r.us << "," << r.acc << "," << r.madds << ",0,0,\n";
+    csv << "official," << r.arch << "," << r.us << "," << r.acc << "," << full_of("official-" + r.arch) << "," << r.madds
+        << ",0,0,\n";
   csv.close();
 
   std::ostringstream md;
   md << "# Latency search: Pareto front\n\n"
      << "`micronet search --target " << a.predictor.target << " --latency-ms " << a.latency_ms << " --size "
-     << a.space.size << " --budget " << a.evolution.budget << " --seed " << a.evolution.seed << "` on `"
+     << a.space.size << " --budget " << a.evolution.budget << " --population " << a.evolution.population
+     << (a.training.epochs > 0 ? " --train-epochs " + std::to_string(a.training.epochs)
+                               : " --train-steps " + std::to_string(a.training.steps))
+     << (a.full_top > 0 ? " --full-top " + std::to_string(a.full_top) + " --full-epochs " + std::to_string(a.full_epochs) : "")
+     << " --seed " << a.evolution.seed << "` on `"
      << pred.conditions().machine << "` (" << pred.conditions().threads << " thread(s), batch "
      << pred.conditions().batch << "). Latency: predicted (" << pred.overhead().describe()
      << "); accuracy estimate: Fashion-MNIST accuracy on the last " << a.training.holdout
-     << " training images, held out, after " << a.training.steps << " training steps on the others "
+     << " training images, held out, after " << estimator.recipe() << " of training on the others "
      << "(an estimate for ranking, not the final accuracy; the test set is never used).\n\n"
      << "| network | predicted latency | accuracy estimate | MAdds | params | structure |\n|---|---|---|---|---|---|\n";
   for (const Evaluated& e : front) {
@@ -278,8 +345,14 @@ int search(Args& a) {
   for (const Reference& r : refs)
     md << "| official " << r.arch << " | " << fmt("%.1f", r.us) << " us | " << fmt("%.2f", 100 * r.acc) << " % | "
        << r.madds << " | | |\n";
-  md << "\n" << all.size() << " networks evaluated; " << estimator.trained() << " short trainings ran in this run ("
-     << fmt("%.0f", estimator.train_seconds()) << " s, the references' included), the others came from " << a.training.cache
+  for (const Evaluated& e : rung) std::ofstream(a.out + "/front/" + e.point.config.arch + ".json") << config_to_json(e.point.config);
+  if (!rung.empty()) md << full_rung_table(rung, full_front, all, full, refs.empty() ? 0.0 : refs.front().us, full_estimator);
+  md << "\n" << all.size() << " networks evaluated; " << estimator.trained()
+     << (a.training.epochs > 0 ? " trainings" : " short trainings") << " ran in this run ("
+     << fmt("%.0f", estimator.train_seconds()) << " s, the references' included)"
+     << (rung.empty() ? std::string() : ", " + std::to_string(full_estimator.trained()) + " full-recipe trainings (" +
+                                            fmt("%.0f", full_estimator.train_seconds()) + " s)")
+     << "; the others came from " << a.training.cache
      << "; every network: evaluations.csv; plot: front.png.\n"
      << "Compile one: `micronet compile --config " << a.out << "/front/NAME.json --size " << a.space.size << "x"
      << a.space.size << " --classes " << a.space.classes << " --out PKG`; train it: `micronet train --config ...`.\n";
@@ -316,6 +389,19 @@ int main(int argc, char** argv) {
   app.add_option("--holdout", a.training.holdout,
                  "Training images held out of the short trainings and scored (never the test set; default 5000)")
       ->check(CLI::Range(1, 30000));
+  app.add_option("--train-epochs", a.training.epochs,
+                 "The accuracy estimate is the full recipe for this many epochs instead of --train-steps (slow; "
+                 "default 0: short training)")
+      ->check(CLI::Range(0, 1000));
+  app.add_option("--full-top", a.full_top,
+                 "Second rung: train the K best networks (by front rank, then estimate) and M0 with the full recipe "
+                 "on the same held-out split; the final front is theirs (default 0: off)")
+      ->check(CLI::Range(0, 100000));
+  app.add_option("--full-epochs", a.full_epochs, "Epochs of the second rung's full recipe (default 4, the shipped M0's)")
+      ->check(CLI::Range(1, 1000));
+  app.add_option("--train-limit", a.training.train_limit,
+                 "Train on the first N training images only (quick trials and tests; default 0: all)")
+      ->check(CLI::Range(0, 100000000));
   app.add_option("--train-jobs", a.training.jobs, "Short trainings at once (one thread each; default 2)")->check(CLI::Range(1, 256));
   app.add_option("--data-dir", a.training.data_dir, "Fashion-MNIST folder (default: Debian's dataset-fashion-mnist)");
   app.add_flag("--no-references", [&](int64_t) { a.references = false; }, "Do not estimate M0..M3 for the plot and table");

@@ -281,6 +281,12 @@ std::string config_id(const ModelConfig& cfg) {
   return buf;
 }
 
+std::string network_key(const ModelConfig& cfg) {
+  ModelConfig c = cfg;
+  if (!c.rows.empty()) c.rows.back().kernel = 0;
+  return config_id(c);
+}
+
 std::string describe_genome(const Genome& g) {
   // e.g. "stem4 head160, A16k7e2x2 y21J2, ..., BC64k3e4 y021J1, Fk3e4 y0J2": per stage its kind,
   // width (x2: two blocks), kernel, expansion, activation codes of the slots it has, J.

@@ -83,6 +83,11 @@ class SearchSpace {
 // A short stable id of a network (FNV-1a of its config without the name), e.g. "3f9a0c12d4e7".
 std::string config_id(const ModelConfig& cfg);
 
+// The same for every config that builds the same network: config_id with the genes no layer
+// reads set aside (the final stage's kernel size: that stage is group convs and activations
+// only, so two genomes that differ there are one network).
+std::string network_key(const ModelConfig& cfg);
+
 // A one-line summary for tables, e.g. "stem4 head160, A16k7e2x2 y21J2, ..., Fk3e4 y0J2" (see .cpp).
 std::string describe_genome(const Genome& g);
 

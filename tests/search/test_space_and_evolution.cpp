@@ -215,6 +215,32 @@ TEST(Pareto, RanksAndFront) {
   EXPECT_EQ(f[2].latency_us, 20);
 }
 
+TEST(Pareto, SecondRungTakesTheFrontFirstAndEachNetworkOnce) {
+  auto pt = [](double us, double acc, int width, int final_kernel) {
+    Evaluated e;
+    e.latency_us = us;
+    e.accuracy = acc;
+    e.point.config = model_config("m0");
+    e.point.config.rows[0].out_channels = width;
+    e.point.config.rows.back().kernel = final_kernel;  // read by no layer: same network
+    return e;
+  };
+  // Front: (5, .70), (10, .80), (20, .85); rank 1: (15, .79), (30, .84); the last point is the
+  // 10 us front network again, differing only in the final stage's kernel size.
+  const std::vector<Evaluated> pts = {pt(10, 0.80, 10, 3), pt(20, 0.85, 20, 3), pt(15, 0.79, 15, 3),
+                                      pt(30, 0.84, 30, 3),  pt(5, 0.70, 5, 3),   pt(10, 0.80, 10, 7)};
+  EXPECT_NE(config_id(pts[0].point.config), config_id(pts[5].point.config));
+  EXPECT_EQ(network_key(pts[0].point.config), network_key(pts[5].point.config));
+  const std::vector<Evaluated> four = best_by_rank(pts, 4);
+  ASSERT_EQ(four.size(), 4u);  // the front's 3, then rank 1's higher estimate (30 us, 0.84)
+  EXPECT_EQ(four[0].latency_us, 5);
+  EXPECT_EQ(four[1].latency_us, 10);
+  EXPECT_EQ(four[2].latency_us, 20);
+  EXPECT_EQ(four[3].latency_us, 30);
+  EXPECT_EQ(best_by_rank(pts, 100).size(), 5u);  // six points, five networks
+  EXPECT_TRUE(best_by_rank(pts, 0).empty());
+}
+
 TEST(Statistics, SpearmanAndErrorShares) {
   EXPECT_DOUBLE_EQ(spearman({1, 2, 3, 4}, {10, 20, 30, 40}), 1.0);
   EXPECT_DOUBLE_EQ(spearman({1, 2, 3, 4}, {4, 3, 2, 1}), -1.0);
