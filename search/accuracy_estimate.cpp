@@ -20,7 +20,7 @@ namespace fs = std::filesystem;
 namespace micronet::search {
 
 AccuracyEstimator::AccuracyEstimator(ShortTraining o) : o_(std::move(o)) {
-  if (o_.epochs < 0) throw std::invalid_argument("--full-epochs must be >= 1");
+  if (o_.epochs < 0) throw std::invalid_argument("training epochs must be >= 0 (0: --train-steps)");
   if (o_.steps < 1) throw std::invalid_argument("--train-steps must be >= 1");
   if (o_.holdout < 1 || o_.holdout > 30000) throw std::invalid_argument("--holdout must be 1..30000");
   if (o_.work_dir.empty()) throw std::invalid_argument("the accuracy estimator needs a work folder");
@@ -42,7 +42,8 @@ AccuracyEstimator::AccuracyEstimator(ShortTraining o) : o_(std::move(o)) {
 }
 
 std::string AccuracyEstimator::recipe() const {
-  return o_.epochs > 0 ? std::to_string(o_.epochs) + (o_.epochs == 1 ? " epoch" : " epochs") + " (the full recipe)" : std::to_string(o_.steps) + " steps";
+  if (o_.epochs == 0) return std::to_string(o_.steps) + " steps";
+  return std::to_string(o_.epochs) + (o_.epochs == 1 ? " epoch" : " epochs") + " (the full recipe)";
 }
 
 // A cached result answers only for the same training settings.
@@ -102,7 +103,7 @@ std::vector<double> AccuracyEstimator::estimate(const std::vector<TrainingJob>& 
           read_safetensors(base + ".safetensors", &meta);
           acc = std::stod(meta.at("holdout_accuracy_libtorch"));
         } catch (const std::exception& e) {
-          err = "training " + job.id + " wrote no test accuracy (" + e.what() + ")";
+          err = "training " + job.id + " wrote no held-out accuracy (" + e.what() + ")";
         }
       }
       std::lock_guard<std::mutex> lock(mu);

@@ -336,8 +336,11 @@ int search(Args& a) {
      << " training images, held out, after " << estimator.recipe() << " of training on the others "
      << "(an estimate for ranking, not the final accuracy; the test set is never used).\n\n"
      << "| network | predicted latency | accuracy estimate | MAdds | params | structure |\n|---|---|---|---|---|---|\n";
-  for (const Evaluated& e : front) {
+  auto write_config = [&](const Evaluated& e) {
     std::ofstream(a.out + "/front/" + e.point.config.arch + ".json") << config_to_json(e.point.config);
+  };
+  for (const Evaluated& e : front) {
+    write_config(e);
     md << "| front/" << e.point.config.arch << ".json | " << fmt("%.1f", e.latency_us) << " us | "
        << fmt("%.2f", 100 * e.accuracy) << " % | " << e.point.madds << " | " << e.point.params << " | "
        << describe_genome(e.point.genome) << " |\n";
@@ -345,7 +348,7 @@ int search(Args& a) {
   for (const Reference& r : refs)
     md << "| official " << r.arch << " | " << fmt("%.1f", r.us) << " us | " << fmt("%.2f", 100 * r.acc) << " % | "
        << r.madds << " | | |\n";
-  for (const Evaluated& e : rung) std::ofstream(a.out + "/front/" + e.point.config.arch + ".json") << config_to_json(e.point.config);
+  for (const Evaluated& e : rung) write_config(e);
   if (!rung.empty()) md << full_rung_table(rung, full_front, all, full, refs.empty() ? 0.0 : refs.front().us, full_estimator);
   md << "\n" << all.size() << " networks evaluated; " << estimator.trained()
      << (a.training.epochs > 0 ? " trainings" : " short trainings") << " ran in this run ("
