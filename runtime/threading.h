@@ -9,8 +9,10 @@
 // replaces once per process: inside an InlineKernelLoops scope the loop runs inline, else on
 // the pool. The pool's workers poll for a short while (~300 us) after a loop before they
 // sleep: a model issues a parallel loop every few microseconds, and waking a sleeping
-// thread costs about as much (Halide's own pool sleeps at once). One loop runs on the pool at
-// a time; a loop submitted meanwhile (another caller's, or one nested in a task) runs inline.
+// thread costs about as much (Halide's own pool sleeps at once). Each thread owns a block of
+// a loop's indices (no shared counter per index: its cache line moving between cores cost
+// more than a small kernel's work). One loop runs on the pool at a time; a loop submitted
+// meanwhile (another caller's, or one nested in a task) runs inline.
 // Halide's own pool is sized alike and serves only halide_do_parallel_tasks (unused by the
 // current schedules).
 #pragma once
@@ -44,9 +46,10 @@ class InlineKernelLoops {
 };
 
 // Runs fn(0) .. fn(n - 1) as tasks on the pool, the calling thread taking part, and
-// returns when all are done. Tasks are claimed in index order. When a task throws, tasks
-// numbered after it are skipped (those before it still run) and the exception of the
-// lowest-numbered failing task is rethrown. Called inside an InlineKernelLoops scope, or while
+// returns when all are done. Each thread owns a contiguous block of the indices (the caller
+// the first) and runs it in order, then helps with what is left of the others'. When a task
+// throws, tasks numbered after it are skipped (those before it still run) and the exception
+// of the lowest-numbered failing task is rethrown. Called inside an InlineKernelLoops scope, or while
 // the pool runs another caller's loop, the tasks run inline on the calling thread, in order.
 void run_tasks(int n, const std::function<void(int)>& fn);
 
@@ -57,12 +60,12 @@ void run_tasks(int n, const std::function<void(int)>& fn);
 // estimate follows a changing load. Estimates restart when the thread count changes.
 class LoopSpeedup {
  public:
-  static constexpr int kSamples = 3;     // per way before choosing (median of the last ones)
+  static constexpr int kSamples = 3;     // per way before choosing (the fastest of the last ones)
   static constexpr int kRecheck = 64;    // runs between two samples of the slower way
   // Which way the next single image runs: true = the kernels' loops on the pool.
   bool next_uses_loops(int threads);
   void record(int threads, bool loops, double ms);
-  // inline time / loops time (median of the last kSamples each); 0 while unmeasured.
+  // inline time / loops time (the fastest of the last kSamples each); 0 while unmeasured.
   double speedup(int threads) const;
 
  private:

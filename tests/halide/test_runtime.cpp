@@ -12,6 +12,7 @@
 #include "models/random_weights.h"
 #include "runtime/arena.h"
 #include "runtime/halide_model.h"
+#include "runtime/threading.h"
 
 namespace micronet {
 namespace {
@@ -385,6 +386,34 @@ TEST(HalideModel, ConcurrentBatchedRunsOnTheWorkerThreadsGiveTheSameResults) {
   stop = true;
   switcher.join();
   for (int t = 0; t < 4; ++t) EXPECT_EQ(mismatches[t], 0) << "caller " << t;
+}
+
+// The pool's loops (each thread owns a block of indices and takes over what is left of the
+// others'): every index runs exactly once whatever the count against the threads (fewer
+// indices than threads, one, a prime, many), over many loops back to back, as a model issues
+// them; and an error is the lowest-numbered failing task's, with no task before it skipped.
+TEST(WorkerPool, EveryIndexRunsOnceAndTheLowestFailingTaskIsReported) {
+  for (int threads : {1, 2, 3}) {
+    WorkerThreads t(threads);
+    for (int n : {1, 2, 3, 7, 64, 1000}) {
+      for (int round = 0; round < 50; ++round) {
+        std::vector<std::atomic<int>> runs(n);
+        run_tasks(n, [&](int i) { runs[i].fetch_add(1); });
+        for (int i = 0; i < n; ++i) ASSERT_EQ(runs[i].load(), 1) << "index " << i << " of " << n;
+      }
+    }
+    std::vector<std::atomic<int>> ran(40);
+    try {
+      run_tasks(40, [&](int i) {
+        ran[i].fetch_add(1);
+        if (i == 31 || i == 12) throw std::runtime_error("task " + std::to_string(i));
+      });
+      FAIL() << "no exception";
+    } catch (const std::runtime_error& e) {
+      EXPECT_STREQ(e.what(), "task 12") << threads << " threads";
+    }
+    for (int i = 0; i <= 12; ++i) EXPECT_EQ(ran[i].load(), 1) << "task " << i << " was skipped";
+  }
 }
 
 }  // namespace
