@@ -64,7 +64,16 @@ void schedule_spatial_conv(SpatialConvStages& s, const ConvShape& sh, const Targ
                            const Knobs& tuned) {
   const Knobs k = x86::spatial_conv_space(sh, t).resolve(tuned);
   const int xv = k.get("x_vector", 4), xu = k.get("x_unroll", 1), yu = k.get("y_unroll", 1);
-  const int planes = k.get("planes_per_task", 16);
+  // At least two tasks whenever the layer has planes to share: a record tuned on one thread
+  // may pick one task for the whole layer (planes_per_task >= planes), which costs nothing
+  // there but leaves a second core idle (M2's first depthwise layer on two threads: 1.07x
+  // one thread's speed with one task, 1.84x with two).
+  // Halves stay multiples of 4 planes, so planes that share a `mid` plane (exp2 <= 4) stay
+  // in one task.
+  const int all_planes = sh.out_channels;
+  const int half = (all_planes / 2 + 3) / 4 * 4;
+  const int planes = half >= 4 && half < all_planes ? std::min(k.get("planes_per_task", 16), half)
+                                                    : k.get("planes_per_task", 16);
   const int mid_at = k.get("mid_at", kMidPerPlane);
   const bool par = true;  // tasks of planes are the parallel loop (a no-op at one thread)
   const TailStrategy guard = TailStrategy::GuardWithIf;
@@ -97,7 +106,7 @@ void schedule_spatial_conv(SpatialConvStages& s, const ConvShape& sh, const Targ
     const int av = k.get("apply_vector", xv);
     s.output.split(s.x, xo, xi, av, guard).vectorize(xi);
     plane_tasks(s.output);
-    if (sh.act == gen::kActShiftMax) schedule_shift_max(s.epi, t);
+    if (sh.act == gen::kActShiftMax) schedule_shift_max(s.epi, t, /*pool_tasks_of=*/16);
   } else {
     row_loops(s.output, guard);
   }
