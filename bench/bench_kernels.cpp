@@ -1,10 +1,14 @@
 // Every kernel of every model on its real 224x224 layer shape, batch 1, one thread,
 // reporting GMAC/s; and, for one layer per op family, the same layer compiled by Halide's
 // Mullapudi2016 autoscheduler (the baseline the manual x86 schedules must beat).
-//   build/bin/bench_kernels [--benchmark_filter=m0/]
+//   build/bin/bench_kernels [--threads=N] [--benchmark_filter=m0/]
+// --threads=N runs each kernel's parallel loops on the runtime's pool of N threads (as a
+// model's single image does with `--threads N`): which kernels scale, and which do not.
 // Inputs rotate over several copies so caches are not warm by accident across layers.
 #include <benchmark/benchmark.h>
 
+#include <cstdlib>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -17,6 +21,7 @@
 #include "models/random_weights.h"
 #include "runtime/kernel_call.h"
 #include "runtime/prepared_weights.h"
+#include "runtime/threading.h"
 
 #include "baselines.inc"
 
@@ -39,7 +44,6 @@ struct Slab {
 size_t elems(int c, int h, int w) { return size_t(c) * h * w; }
 
 void run_layer(benchmark::State& state, const LayerCase& lc, const KernelEntry& kernel) {
-  halide_set_num_threads(1);
   const KernelStep& s = lc.step;
   const size_t in_n = elems(s.spec.family == KernelFamily::Stem ? 3 : s.spec.in_channels, s.in_h, s.in_w);
   const size_t out_n = s.spec.family == KernelFamily::Head ? size_t(s.spec.classes)
@@ -100,6 +104,26 @@ void register_all() {
 }  // namespace micronet
 
 int main(int argc, char** argv) {
+  // Our one flag, taken out before Google Benchmark parses (and refuses) the rest.
+  int threads = 1, kept = 1;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg.rfind("--threads=", 0) == 0) {
+      char* end = nullptr;
+      const long n = std::strtol(arg.c_str() + 10, &end, 10);
+      if (*end != '\0' || n < 1 || n > 1024) {
+        std::fprintf(stderr, "bench_kernels: --threads wants an integer in [1, 1024], got '%s'\n",
+                     arg.c_str() + 10);
+        return 2;
+      }
+      threads = int(n);
+    } else {
+      argv[kept++] = argv[i];
+    }
+  }
+  argc = kept;
+  const int used = micronet::set_worker_threads(threads);
+  benchmark::AddCustomContext("threads", std::to_string(used));
   micronet::register_all();
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();

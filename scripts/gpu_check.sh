@@ -1,0 +1,119 @@
+#!/bin/bash
+# The GPU check of the throughput issue, in two halves, so that the minutes on a lent GPU
+# machine (no Halide, LibTorch or OpenCV there; CUDA, PyTorch and Python are) go to running:
+#
+#   bash scripts/gpu_check.sh prepare [--api cuda]       # here: slim build + reference cases
+#   bash scripts/gpu_check.sh run [--api cuda] [--out DIR] [--iters N]
+#                                                         # there: check, bench, PyTorch, table
+#   bash scripts/gpu_check.sh cases                       # here: the reference cases only
+# Common flags: --build DIR (default build-gpu), --cases DIR (default BUILD/cases),
+#   --models "m0 m3" (default all four), --case-size N (default 160).
+#
+# prepare: a slim host build in BUILD (-DMICRONET_WITH_TORCH=OFF, no OpenCV, the GPU API
+#   given; its `micronet` links only libc/libstdc++) and LibTorch reference cases of every
+#   kernel of M0..M3 (--case-size, default 160x160, batch 1, calibrated random weights) in
+#   CASES, written by the full build in build/ (`micronet cases`). Carry BUILD/bin/micronet
+#   and CASES to the GPU machine (~57 MB: a lent machine takes 64 MiB of build outputs; at
+#   224x224 the four cases alone are 59 MB, mostly weights; 160 also puts odd extents
+#   (5x5 .. 80x80) through every kernel).
+# run: `micronet targets`; `micronet check --target API` on every case (each kernel and the
+#   whole model against LibTorch, tolerance 2e-4, top-5 equal); `micronet bench --target API`
+#   at batch 1 and 64 (and a per-kernel profile at 64); PyTorch eager and CUDA-graph timings
+#   of the same networks (bench/torch_gpu_bench.py); one Markdown table in DIR/table.md.
+#   Exits 1 when a check fails. --api opencl runs the same on PoCL (how this script is tested
+#   without a GPU, with --build build and cases from `cases`; PyTorch then runs on the CPU,
+#   eager only). PYTHON=/usr/bin/python3 picks the interpreter that has PyTorch.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; }
+mode=${1:-}
+[ $# -gt 0 ] && shift
+api=cuda
+out=gpu_check_out
+build=build-gpu
+cases=
+iters=50
+case_size=160
+models="m0 m1 m2 m3"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --api) api=${2:?--api wants cuda or opencl}; shift 2 ;;
+    --out) out=${2:?--out wants a directory}; shift 2 ;;
+    --build) build=${2:?--build wants a build directory}; shift 2 ;;
+    --cases) cases=${2:?--cases wants a directory}; shift 2 ;;
+    --iters) iters=${2:?--iters wants a count}; shift 2 ;;
+    --case-size) case_size=${2:?--case-size wants a size}; shift 2 ;;
+    --models) models=${2:?--models wants a list like "m0 m3"}; shift 2 ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "gpu_check.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
+  esac
+done
+case "$api" in cuda|opencl) ;; *) echo "gpu_check.sh: --api $api: want cuda or opencl" >&2; exit 2 ;; esac
+cases=${cases:-$build/cases}
+
+write_cases() {
+  [ -x build/bin/micronet-full ] || { echo "gpu_check.sh: needs the full build in build/ (micronet cases)" >&2; exit 1; }
+  mkdir -p "$cases"
+  for m in $models; do
+    echo "== reference cases: $m -> $cases/$m.cases.safetensors"
+    build/bin/micronet cases --arch "$m" --size "$case_size" --batch 1 --seed 1 --out "$cases/$m.cases.safetensors"
+  done
+  du -sh "$cases"
+}
+
+prepare() {
+  # The slim configuration would replace the full build's: refuse to point it there.
+  [ "$(realpath -m "$build")" != "$(realpath -m build)" ] ||
+    { echo "gpu_check.sh prepare: --build must not be the full build (build/)" >&2; exit 2; }
+  [ -x build/bin/micronet-full ] || { echo "gpu_check.sh prepare: needs the full build in build/ (micronet cases)" >&2; exit 1; }
+  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMICRONET_WITH_TORCH=OFF \
+    -DCMAKE_DISABLE_FIND_PACKAGE_OpenCV=ON -DMICRONET_GPU_APIS="$api" \
+    -DMICRONET_BUILD_PYTHON=OFF -DMICRONET_BUILD_BENCH=OFF
+  cmake --build "$build" --target micronet
+  write_cases
+  du -sh "$build/bin/micronet"
+}
+
+run() {
+  local mn="$build/bin/micronet"
+  [ -x "$mn" ] || { echo "gpu_check.sh run: no $mn (run 'prepare' first and carry $build)" >&2; exit 1; }
+  mkdir -p "$out"
+  { command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv; } \
+    > "$out/device.txt" 2>&1 || true
+  cat "$out/device.txt"
+  "$mn" targets | tee "$out/targets.txt"
+  local failed=0
+  for m in $models; do
+    echo "== check --target $api: $m"
+    if ! "$mn" check --target "$api" "$cases/$m.cases.safetensors" > "$out/check_$m.txt" 2>&1; then
+      failed=1
+      echo "FAILED (see $out/check_$m.txt)"
+    fi
+    tail -3 "$out/check_$m.txt"
+  done
+  local jsons=()
+  for m in $models; do
+    for b in 1 64; do
+      echo "== bench --target $api: $m batch $b"
+      "$mn" bench --arch "$m" --target "$api" --batch "$b" --iters "$iters" --json \
+        > "$out/bench_${m}_b$b.json" 2> "$out/bench_${m}_b$b.err" || { failed=1; cat "$out/bench_${m}_b$b.err"; }
+      jsons+=("$out/bench_${m}_b$b.json")
+    done
+    "$mn" bench --arch "$m" --target "$api" --batch 64 --iters 5 --profile \
+      > /dev/null 2> "$out/profile_${m}_b64.txt" || true
+  done
+  local device=cuda
+  [ "$api" = cuda ] || device=cpu
+  "${PYTHON:-python3}" bench/torch_gpu_bench.py --device "$device" --models "${models// /,}" --batches 1,64 \
+    --iters "$iters" --json "$out/torch.json" --micronet-json "${jsons[@]}" | tee "$out/table.md"
+  [ "$failed" = 0 ] || { echo "gpu_check.sh: a check or bench failed (see $out)" >&2; exit 1; }
+}
+
+case "$mode" in
+  prepare) prepare ;;
+  cases) write_cases ;;
+  run) run ;;
+  -h|--help|"") usage; [ -n "$mode" ] || exit 2 ;;
+  *) echo "gpu_check.sh: unknown mode '$mode' (prepare, cases or run)" >&2; exit 2 ;;
+esac
