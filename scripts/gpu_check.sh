@@ -7,7 +7,8 @@
 #                                                         # there: check, bench, PyTorch, table
 #   bash scripts/gpu_check.sh cases                       # here: the reference cases only
 # Common flags: --build DIR (default build-gpu), --cases DIR (default BUILD/cases),
-#   --models "m0 m3" (default all four), --case-size N (default 160).
+#   --models "m0 m3" (default all four), --case-size N (default 160), --full DIR (the full
+#   build that writes the cases, default build).
 #
 # prepare: a slim host build in BUILD (-DMICRONET_WITH_TORCH=OFF, no OpenCV, the GPU API
 #   given; its `micronet` links only libc/libstdc++) and LibTorch reference cases of every
@@ -32,6 +33,7 @@ mode=${1:-}
 api=cuda
 out=gpu_check_out
 build=build-gpu
+full=build
 cases=
 iters=50
 case_size=160
@@ -42,6 +44,7 @@ while [ $# -gt 0 ]; do
     --out) out=${2:?--out wants a directory}; shift 2 ;;
     --build) build=${2:?--build wants a build directory}; shift 2 ;;
     --cases) cases=${2:?--cases wants a directory}; shift 2 ;;
+    --full) full=${2:?--full wants the full build directory}; shift 2 ;;
     --iters) iters=${2:?--iters wants a count}; shift 2 ;;
     --case-size) case_size=${2:?--case-size wants a size}; shift 2 ;;
     --models) models=${2:?--models wants a list like "m0 m3"}; shift 2 ;;
@@ -53,20 +56,20 @@ case "$api" in cuda|opencl) ;; *) echo "gpu_check.sh: --api $api: want cuda or o
 cases=${cases:-$build/cases}
 
 write_cases() {
-  [ -x build/bin/micronet-full ] || { echo "gpu_check.sh: needs the full build in build/ (micronet cases)" >&2; exit 1; }
+  [ -x "$full/bin/micronet-full" ] || { echo "gpu_check.sh: needs the full build in $full/ (micronet cases; --full DIR)" >&2; exit 1; }
   mkdir -p "$cases"
   for m in $models; do
     echo "== reference cases: $m -> $cases/$m.cases.safetensors"
-    build/bin/micronet cases --arch "$m" --size "$case_size" --batch 1 --seed 1 --out "$cases/$m.cases.safetensors"
+    "$full/bin/micronet" cases --arch "$m" --size "$case_size" --batch 1 --seed 1 --out "$cases/$m.cases.safetensors"
   done
   du -sh "$cases"
 }
 
 prepare() {
   # The slim configuration would replace the full build's: refuse to point it there.
-  [ "$(realpath -m "$build")" != "$(realpath -m build)" ] ||
-    { echo "gpu_check.sh prepare: --build must not be the full build (build/)" >&2; exit 2; }
-  [ -x build/bin/micronet-full ] || { echo "gpu_check.sh prepare: needs the full build in build/ (micronet cases)" >&2; exit 1; }
+  [ "$(realpath -m "$build")" != "$(realpath -m "$full")" ] ||
+    { echo "gpu_check.sh prepare: --build must not be the full build ($full/)" >&2; exit 2; }
+  [ -x "$full/bin/micronet-full" ] || { echo "gpu_check.sh prepare: needs the full build in $full/ (micronet cases; --full DIR)" >&2; exit 1; }
   cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMICRONET_WITH_TORCH=OFF \
     -DCMAKE_DISABLE_FIND_PACKAGE_OpenCV=ON -DMICRONET_GPU_APIS="$api" \
     -DMICRONET_BUILD_PYTHON=OFF -DMICRONET_BUILD_BENCH=OFF
