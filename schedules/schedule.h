@@ -65,7 +65,8 @@ void schedule_spatial_conv(SpatialConvStages& s, const ConvShape& shape, const H
                            const Knobs& k);
 void schedule_head(HeadStages& s, int in_channels, int hidden, int classes,
                    const Halide::Target& t, const Knobs& k);
-void schedule_shift_max(gen::EpilogueStages& e, const Halide::Target& t, int pool_tasks_of = 0);
+void schedule_shift_max(gen::EpilogueStages& e, const Halide::Target& t, int pool_tasks_of = 0,
+                        int channels = 0);
 }  // namespace x86
 
 namespace arm {

@@ -106,7 +106,7 @@ void schedule_spatial_conv(SpatialConvStages& s, const ConvShape& sh, const Targ
     const int av = k.get("apply_vector", xv);
     s.output.split(s.x, xo, xi, av, guard).vectorize(xi);
     plane_tasks(s.output);
-    if (sh.act == gen::kActShiftMax) schedule_shift_max(s.epi, t, /*pool_tasks_of=*/16);
+    if (sh.act == gen::kActShiftMax) schedule_shift_max(s.epi, t, /*pool_tasks_of=*/16, sh.out_channels);
   } else {
     row_loops(s.output, guard);
   }
