@@ -8,7 +8,8 @@
 #   bash scripts/gpu_check.sh cases                       # here: the reference cases only
 # Common flags: --build DIR (default build-gpu), --cases DIR (default BUILD/cases),
 #   --models "m0 m3" (default all four), --case-size N (default 160), --full DIR (the full
-#   build that writes the cases, default build).
+#   build that writes the cases, default build), --cpu-threads 1,2,4,8,16 (run: also the CPU
+#   throughput of M0 and M3 at those thread counts, batch 1 and 32; default none).
 #
 # prepare: a slim host build in BUILD (-DMICRONET_WITH_TORCH=OFF, no OpenCV, the GPU API
 #   given; its `micronet` links only libc/libstdc++) and LibTorch reference cases of every
@@ -37,6 +38,7 @@ full=build
 cases=
 iters=50
 case_size=160
+cpu_threads=
 models="m0 m1 m2 m3"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -47,6 +49,7 @@ while [ $# -gt 0 ]; do
     --full) full=${2:?--full wants the full build directory}; shift 2 ;;
     --iters) iters=${2:?--iters wants a count}; shift 2 ;;
     --case-size) case_size=${2:?--case-size wants a size}; shift 2 ;;
+    --cpu-threads) cpu_threads=${2:?--cpu-threads wants a list like 1,2,4,8,16}; shift 2 ;;
     --models) models=${2:?--models wants a list like "m0 m3"}; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "gpu_check.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
@@ -106,6 +109,15 @@ run() {
     "$mn" bench --arch "$m" --target "$api" --batch 64 --iters 5 --profile \
       > /dev/null 2> "$out/profile_${m}_b64.txt" || true
   done
+  # The lent machine's CPU cores (16 on the NVIDIA ones) give the CPU scaling curve the
+  # development machine (2 cores) cannot: one round, M0 and M3, batch 1 and 32.
+  if [ -n "$cpu_threads" ]; then
+    echo "== CPU threads $cpu_threads"
+    "${PYTHON:-python3}" bench/throughput_table.py --micronet "$mn" --models m0,m3 \
+      --threads "$cpu_threads" --batches 1,32 --rounds 1 --iters "$iters" \
+      --json "$out/cpu_threads.json" > "$out/cpu_threads.md" || failed=1
+    cat "$out/cpu_threads.md"
+  fi
   local device=cuda
   [ "$api" = cuda ] || device=cpu
   "${PYTHON:-python3}" bench/torch_gpu_bench.py --device "$device" --models "${models// /,}" --batches 1,64 \
