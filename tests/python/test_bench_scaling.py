@@ -63,3 +63,33 @@ def test_run_batch_with_two_threads_equals_its_images_run_alone(cli, tmp_path):
                 "--threads", "1")
         assert r.returncode == 0, r.stderr
         np.testing.assert_array_equal(np.load(tmp_path / "yi.npy")[0], batch[i])
+
+
+def test_throughput_table_script_reports_every_configuration_and_its_ratios(micronet_bin, tmp_path):
+    """bench/throughput_table.py (the README's CPU table): every model x threads x batch in
+    interleaved rounds, the statistic over the rounds, and ratios computed from the table."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[2] / "bench" / "throughput_table.py"
+    out = tmp_path / "t.json"
+    r = subprocess.run([sys.executable, str(script), "--micronet", str(micronet_bin), "--models", "m0",
+                        "--threads", "1,2", "--batches", "1,2", "--rounds", "2", "--iters", "2",
+                        "--json", str(out)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    rows = json.loads(out.read_text())
+    assert sorted((d["threads"], d["batch"]) for d in rows) == [(1, 1), (1, 2), (2, 1), (2, 2)]
+    med = {}
+    for d in rows:
+        assert len(d["images_per_s"]) == 2 and min(d["images_per_s"]) > 0
+        assert d["median"] == pytest.approx(sum(d["images_per_s"]) / 2)
+        med[(d["threads"], d["batch"])] = d["median"]
+    lines = r.stdout.splitlines()
+    assert "| M0 | 1 | %.0f | %.0f |" % (med[(1, 1)], med[(1, 2)]) in lines
+    assert "| M0 | 2 | %.0f | %.0f |" % (med[(2, 1)], med[(2, 2)]) in lines
+    ratios = "| M0 | %.2f | %.2f | %.2f |" % (med[(2, 1)] / med[(1, 1)], med[(2, 2)] / med[(1, 2)],
+                                              med[(1, 2)] / med[(1, 1)])
+    assert ratios in lines, r.stdout
+    bad = subprocess.run([sys.executable, str(script), "--threads", "0"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "want positive integers" in bad.stderr
