@@ -20,15 +20,7 @@ import statistics
 import subprocess
 import sys
 
-
-def int_list(text):
-    try:
-        values = [int(v) for v in text.split(",") if v]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"want comma-separated integers, got '{text}'")
-    if not values or min(values) < 1:
-        raise argparse.ArgumentTypeError(f"want positive integers, got '{text}'")
-    return values
+from cli_lists import int_list  # bench/, beside this script
 
 
 def bench(micronet, model, threads, batch, iters):

@@ -26,15 +26,7 @@ import torch  # noqa: E402
 
 from micronet_torch import build_micronet  # noqa: E402
 
-
-def int_list(text):
-    try:
-        values = [int(v) for v in text.split(",") if v]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"want comma-separated integers, got '{text}'")
-    if not values or min(values) < 1:
-        raise argparse.ArgumentTypeError(f"want positive integers, got '{text}'")
-    return values
+from cli_lists import int_list  # noqa: E402  (bench/, beside this script)
 
 
 def median_ms(fn, iters, sync):
