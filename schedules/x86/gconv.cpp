@@ -94,7 +94,8 @@ void schedule_gconv(GconvStages& s, const ConvShape& sh, const Target& t, const 
   schedule_tiles(s.zg);
   s.output.split(s.i, io, ii, V, TailStrategy::GuardWithIf).vectorize(ii);
   if (par) s.output.parallel(s.gi);
-  if (sh.act == gen::kActShiftMax) schedule_shift_max(s.epi, t);
+  // The pool in tasks of one group, like the conv's loop over groups above (shift_max.cpp).
+  if (sh.act == gen::kActShiftMax) schedule_shift_max(s.epi, t, cout_pg, sh.out_channels);
 }
 
 }  // namespace micronet::sched::x86

@@ -4,9 +4,12 @@
 // FC2 runs in "axpy" order, vectorized over its outputs j: the runtime stores fc2_w
 // transposed (j contiguous), so each s is one dense vector pass over j.
 // The pool reads the whole conv result (`channels` planes) once; with `pool_tasks_of` > 0 it
-// is a parallel loop over tasks of that many channels. The depthwise layers' pools gain on two cores
-// (M2's dwsep_c16_e2x2_k3s1, 28x28: 34 -> 23 us); in the group convs a parallel pool made
-// several kernels ~10% slower on one thread and none faster on two, so theirs stay serial.
+// is a parallel loop over tasks of that many channels. The depthwise layers' pools gain on
+// two cores (M2's dwsep_c16_e2x2_k3s1, 28x28: 34 -> 23 us). The group convs pool one group's
+// channels per task: the pool's threads own blocks of indices (runtime/threading.h), so task
+// g runs where group g of the conv was computed and finds it in that core's L2 (M2's
+// Shift-Max group convs summed, two threads: 203 -> 184 us, one thread the same; tasks of
+// 16 channels under the earlier shared-counter pool gained nothing and cost ~10% on one).
 #include "schedules/schedule.h"
 
 namespace micronet::sched::x86 {
