@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
@@ -28,7 +29,7 @@ namespace micronet::tune {
 namespace {
 
 struct Args {
-  std::vector<std::string> archs, kernels;
+  std::vector<std::string> archs, configs, kernels;
   bool all = false;
   std::string size, space, report, plot, apply, text_db = MICRONET_SOURCE_DIR "/schedules/tuning_db.txt";
   std::string shard_text, machine;
@@ -56,12 +57,19 @@ std::pair<int, int> parse_shard(const std::string& s) {
 
 std::vector<Workload> select_workloads(const Args& a) {
   std::vector<ModelChoice> models;
-  if (!a.archs.empty()) {
+  if (!a.archs.empty() || !a.configs.empty()) {
     int h = 224, w = 224;
     if (!a.size.empty()) std::tie(h, w) = parse_hw(a.size);
     for (const std::string& arch : a.archs) {
       model_config(arch);  // throws naming the valid choices
       models.push_back(ModelChoice{arch, h, w, a.classes});
+    }
+    // Config files by absolute path: the label travels to micronet-measure, which plans the
+    // network again from it.
+    for (const std::string& file : a.configs) {
+      ModelChoice m{std::filesystem::absolute(file).string(), h, w, a.classes};
+      m.config();  // a ConfigError names the file and the field
+      models.push_back(m);
     }
   } else {
     models = shipped_models();
@@ -81,8 +89,9 @@ std::vector<Workload> select_workloads(const Args& a) {
           similar += "\n  " + n;
       }
       throw std::invalid_argument("unknown kernel '" + k + "': not a kernel of " +
-                                  (a.archs.empty() ? std::string("M0..M3 or the shipped Fashion-MNIST M0")
-                                                   : "the chosen --arch models") +
+                                  (a.archs.empty() && a.configs.empty()
+                                       ? std::string("M0..M3 or the shipped Fashion-MNIST M0")
+                                       : "the chosen --arch/--config models") +
                                   (similar.empty() ? " (`micronet kernels` lists them)"
                                                    : "; kernels of that family:" + similar));
     }
@@ -178,9 +187,12 @@ int main(int argc, char** argv) {
   CLI::App app{"micronet tune: measured schedule search per kernel and target (autotuner)", "micronet tune"};
   app.get_formatter()->column_width(36);  // as the other `micronet` commands (tools/cli_app.cpp)
   app.add_option("--arch", a.archs, "Tune the kernels of these models (m0..m3); default: all shipped models");
+  app.add_option("--config", a.configs,
+                 "Tune the kernels of these networks (config files, e.g. from micronet search)")
+      ->check(CLI::ExistingFile);
   app.add_option("--kernel", a.kernels, "Tune only these kernels (names as `micronet kernels` prints)");
-  app.add_option("--size", a.size, "Input size HxW of the --arch models (default 224x224)");
-  app.add_option("--classes", a.classes, "Classes of the --arch models (default: the architecture's)");
+  app.add_option("--size", a.size, "Input size HxW of the --arch/--config models (default 224x224)");
+  app.add_option("--classes", a.classes, "Classes of the --arch/--config models (default: the model's)");
   app.add_option("--target", a.tune.target, "Halide target: host, x86-64-linux-avx2-fma, ... (default host)");
   app.add_option("--budget", a.tune.budget, "Search measurements per kernel (baselines not counted)")
       ->check(CLI::Range(1, 100000));

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "models/config.h"
 #include "models/kernel_plan.h"
 #include "runtime/prepared_weights.h"
 
@@ -22,9 +23,10 @@ struct Workload {
 };
 
 struct ModelChoice {
-  std::string arch;         // "m0".."m3"
+  std::string arch;         // "m0".."m3", or the path of a config file (a searched network)
   int height = 224, width = 224, classes = -1;  // -1: the architecture's default
   std::string label() const;  // "m0" at 224x224 / default classes, else "m0@64x64n10"
+  ModelConfig config() const;  // the built-in model, or the file's (config_for)
 };
 
 // Distinct kernels (by name, first occurrence) of the models, in model order. Weights are

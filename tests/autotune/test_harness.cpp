@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <sstream>
 
@@ -16,6 +17,7 @@
 #include "autotune/tuner.h"
 #include "autotune/tuning_db.h"
 #include "autotune/workloads.h"
+#include "models/config_json.h"
 
 namespace micronet::tune {
 namespace {
@@ -214,6 +216,38 @@ TEST(Harness, ShardsPartitionTheKernels) {
   for (const Workload& w : shard(reversed, 1, 3)) b.insert(w.step.spec.name());
   EXPECT_EQ(a, b);
   EXPECT_THROW(shard(all, 3, 3), std::invalid_argument);
+}
+
+// `micronet tune --config FILE`: a network from a config file (what `micronet search` writes)
+// is a model like M0..M3. Its label carries the file's path and size to micronet-measure,
+// which plans it again from the label; a bad file is an error naming it.
+TEST(Workloads, AConfigFileIsAModelTheMeasurerCanPlanAgain) {
+  const fs::path dir = scratch("config");
+  const fs::path file = dir / "net@v1.json";  // an '@' in the path must not cut the label
+  std::ofstream(file) << config_to_json(model_config("m0"));
+  const ModelChoice m{file.string(), 64, 64, 10};
+  const ModelChoice back = parse_model_label(m.label());
+  EXPECT_EQ(back.arch, file.string());
+  EXPECT_EQ(back.height, 64);
+  EXPECT_EQ(back.width, 64);
+  EXPECT_EQ(back.classes, 10);
+  EXPECT_EQ(kernel_names(back), kernel_names(ModelChoice{"m0", 64, 64, 10}));
+  const std::vector<Workload> w = workloads_for({back}, 1);
+  ASSERT_EQ(w.size(), kernel_names(back).size());
+  EXPECT_EQ(w.front().model, m.label());
+  EXPECT_EQ(w.back().step.spec.name(), "head_c384_h640_n10");
+  const ModelChoice at224{file.string()};  // default size and classes: still labelled with both
+  EXPECT_EQ(parse_model_label(at224.label()).arch, file.string());
+
+  std::ofstream(dir / "bad.json") << "{\"name\": \"x\"}";
+  try {
+    parse_model_label((dir / "bad.json").string() + "@64x64");
+    FAIL() << "a config without rows was accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("bad.json"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(parse_model_label("m9"), std::invalid_argument);
+  fs::remove_all(dir);
 }
 
 }  // namespace
