@@ -92,6 +92,7 @@ class Pool {
   void resize(int threads) {
     std::lock_guard<std::mutex> lock(mu_);
     wanted_ = std::max(0, threads - 1);
+    team_.store(wanted_ + 1, std::memory_order_relaxed);
     while (int(workers_.size()) < wanted_) {
       const int index = int(workers_.size());
       workers_.emplace_back([this, index] { worker(index); });
@@ -106,17 +107,17 @@ class Pool {
   }
 
   int run(void* user_context, halide_task_t f, int min, int n, uint8_t* closure) {
-    std::shared_ptr<Job> job;
+    // Built before taking the lock the workers wait on, blocks for the current team; a team
+    // resized meanwhile (rare) runs this loop inline.
+    auto job = std::make_shared<Job>(n, team_.load(std::memory_order_relaxed));
+    job->f = f;
+    job->user_context = user_context;
+    job->closure = closure;
+    job->min = min;
     bool pooled = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      const bool free = !current_ && wanted_ > 0;
-      job = std::make_shared<Job>(n, free ? wanted_ + 1 : 1);
-      job->f = f;
-      job->user_context = user_context;
-      job->closure = closure;
-      job->min = min;
-      if (free) {
+      if (!current_ && wanted_ > 0 && job->parts == std::min(wanted_ + 1, n)) {
         current_ = job;
         generation_.fetch_add(1, std::memory_order_release);
         pooled = true;
@@ -163,6 +164,7 @@ class Pool {
   std::condition_variable cv_;
   std::vector<std::thread> workers_;
   int wanted_ = 0;    // workers that take jobs (threads - 1)
+  std::atomic<int> team_{1};  // wanted_ + 1, readable without the lock
   int sleeping_ = 0;  // workers waiting on cv_
   std::shared_ptr<Job> current_;
   std::atomic<uint64_t> generation_{0};  // bumped per pooled job

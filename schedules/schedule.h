@@ -65,8 +65,10 @@ void schedule_spatial_conv(SpatialConvStages& s, const ConvShape& shape, const H
                            const Knobs& k);
 void schedule_head(HeadStages& s, int in_channels, int hidden, int classes,
                    const Halide::Target& t, const Knobs& k);
-void schedule_shift_max(gen::EpilogueStages& e, const Halide::Target& t, int pool_tasks_of = 0,
-                        int channels = 0);
+// pool_tasks_of: channels per parallel task of the pool (x86/shift_max.cpp); channels: the
+// conv result's planes.
+void schedule_shift_max(gen::EpilogueStages& e, const Halide::Target& t, int pool_tasks_of,
+                        int channels);
 }  // namespace x86
 
 namespace arm {

@@ -58,8 +58,13 @@ done
 case "$api" in cuda|opencl) ;; *) echo "gpu_check.sh: --api $api: want cuda or opencl" >&2; exit 2 ;; esac
 cases=${cases:-$build/cases}
 
+need_full_build() {
+  [ -x "$full/bin/micronet-full" ] ||
+    { echo "gpu_check.sh: needs the full build in $full/ (micronet cases; --full DIR)" >&2; exit 1; }
+}
+
 write_cases() {
-  [ -x "$full/bin/micronet-full" ] || { echo "gpu_check.sh: needs the full build in $full/ (micronet cases; --full DIR)" >&2; exit 1; }
+  need_full_build
   mkdir -p "$cases"
   for m in $models; do
     echo "== reference cases: $m -> $cases/$m.cases.safetensors"
@@ -72,7 +77,7 @@ prepare() {
   # The slim configuration would replace the full build's: refuse to point it there.
   [ "$(realpath -m "$build")" != "$(realpath -m "$full")" ] ||
     { echo "gpu_check.sh prepare: --build must not be the full build ($full/)" >&2; exit 2; }
-  [ -x "$full/bin/micronet-full" ] || { echo "gpu_check.sh prepare: needs the full build in $full/ (micronet cases; --full DIR)" >&2; exit 1; }
+  need_full_build  # before the slim build's minutes, not after
   cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMICRONET_WITH_TORCH=OFF \
     -DCMAKE_DISABLE_FIND_PACKAGE_OpenCV=ON -DMICRONET_GPU_APIS="$api" \
     -DMICRONET_BUILD_PYTHON=OFF -DMICRONET_BUILD_BENCH=OFF
