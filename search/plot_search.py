@@ -5,7 +5,8 @@ scatter: the predictor validation (validation.csv of `micronet search --validate
          predicted against measured latency per network, the diagonal and +-5 % / +-10 % bands.
 front:   the search (evaluations.csv of `micronet search`): accuracy estimate against predicted
          latency of every evaluated network, the Pareto front joined, M0..M3 marked; with a
-         second rung (column full_accuracy filled), a second panel of the full-recipe results.
+         second rung (column full_accuracy filled), a second panel of the full-recipe results,
+         and the third rung's means over seeds (column seeds_mean) with their spread.
 
 Exit status: 0 written, 1 bad input, 2 usage or matplotlib missing.
 """
@@ -93,11 +94,33 @@ def full_rung(rows, ax):
             ax.scatter([x], [y], marker="*", s=140, color="tab:red", label=r["name"].upper() + ", full recipe")
             ax.axhline(y, color="tab:red", lw=0.6, ls="--")
             ax.axvline(x / 1.3, color="tab:red", lw=0.6, ls=":", label=r["name"].upper() + " latency / 1.3")
+    third_rung(rows, ax)
     ax.set_xlabel("predicted latency (us)")
     ax.set_ylabel("held-out accuracy after the full recipe (%)")
-    ax.set_title("Second rung: full-recipe training")
+    ax.set_title("Second and third rungs: full-recipe training" if any(r.get("seeds_mean") for r in rows)
+                 else "Second rung: full-recipe training")
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right")
+
+
+def third_rung(rows, ax):
+    """The third rung's mean over seeds per network, bars from its lowest to its highest run."""
+    searched_labelled = False
+    for r in rows:
+        if not r.get("seeds_mean"):
+            continue
+        runs = [100 * float(x) for x in r["seeds"].split()]
+        mean, x = 100 * float(r["seeds_mean"]), float(r["predicted_us"])
+        official = r["kind"] == "official"
+        if official:
+            label = f"{r['name'].upper()}, mean of {len(runs)} seeds"
+        else:
+            label = None if searched_labelled else f"mean of {len(runs)} seeds (third rung)"
+            searched_labelled = True
+        ax.errorbar([x], [mean], yerr=[[mean - min(runs)], [max(runs) - mean]], fmt="s" if official else "D", ms=6,
+                    capsize=3, color="tab:red" if official else "black", mfc="white", label=label)
+        if official:
+            ax.axhline(mean, color="tab:red", lw=0.6, ls="-.")
 
 
 def main(argv):

@@ -7,17 +7,23 @@ micronet=$1
 work=$2
 rm -rf "$work"
 mkdir -p "$work"
-# The second rung trains the 2 best again for one "full" epoch of 256 images (2 steps).
+# The second rung trains the 2 best again for one "full" epoch of 256 images (2 steps), the
+# third rung the better of those with a second seed.
 run() {
   "$micronet" search --latency-ms 5 --size 64 --budget 4 --population 2 --train-steps 3 --holdout 64 \
-    --full-top 2 --full-epochs 1 --train-limit 256 \
+    --full-top 2 --full-epochs 1 --seeds-top 1 --seeds 2 --train-limit 256 \
     --calibrate 2 --no-references --seed 1 --jobs 2 --train-jobs 2 \
     --table "$work/table.jsonl" --cache-dir "$work/cache" --out "$work/out" > "$work/$1.txt" 2> "$work/$1.log"
 }
 run first || { cat "$work/first.log"; exit 1; }
 run second || { cat "$work/second.log"; exit 1; }
-grep -q "4 networks evaluated; 4 short trainings ran in this run (.*), 2 full-recipe trainings" "$work/first.txt" || { cat "$work/first.txt"; exit 1; }
-grep -q "4 networks evaluated; 0 short trainings ran in this run (.*), 0 full-recipe trainings" "$work/second.txt" || { cat "$work/second.txt"; exit 1; }
+grep -q "4 networks evaluated; 4 short trainings ran in this run (.*), 2 full-recipe trainings (.*), 1 third-rung trainings" "$work/first.txt" || { cat "$work/first.txt"; exit 1; }
+grep -q "4 networks evaluated; 0 short trainings ran in this run (.*), 0 full-recipe trainings (.*), 0 third-rung trainings" "$work/second.txt" || { cat "$work/second.txt"; exit 1; }
+grep -q "^## Third rung: 1 network trained with 2 seeds" "$work/first.txt" || { cat "$work/first.txt"; exit 1; }
+# The third rung's network: two runs in the CSV, their mean beside them.
+awk -F, 'NR > 1 && $9 != "" { split($10, r, " "); m = (r[1] + r[2]) / 2; d = m - $9; if (d < 0) d = -d;
+  n++; if (length(r) != 2 || d > 1e-4) bad = 1 } END { exit (n == 1 && !bad) ? 0 : 1 }' "$work/out/evaluations.csv" \
+  || { cat "$work/out/evaluations.csv"; exit 1; }
 grep -q "^## Second rung: 2 networks trained with 1 epoch (the full recipe)" "$work/first.txt" || { cat "$work/first.txt"; exit 1; }
 # Both rungs' answers are in the CSV: two networks carry a full-recipe accuracy.
 test "$(awk -F, 'NR > 1 && $5 != ""' "$work/out/evaluations.csv" | wc -l)" -eq 2 || { cat "$work/out/evaluations.csv"; exit 1; }
