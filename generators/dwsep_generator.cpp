@@ -38,7 +38,7 @@ class DepthwiseSep : public Generator<DepthwiseSep> {
     Expr out_w = (in_w + 2 * pad - k) / s + 1, out_h = (in_h + 2 * pad - k) / s + 1;
 
     // Zero rows above and below; columns are read straight through the row halo (their
-    // values are discarded by mid_padded), keeping the row loads dense.
+    // values are discarded by mid), keeping the row loads dense.
     Func padded("padded");
     padded(x, y, c, n) = select(y >= 0 && y < in_h, input(x, clamp(y, 0, in_h - 1), c, n), 0.0f);
     // k <= 7 taps, written out as sums: pure Funcs that a schedule may round up freely.
@@ -46,11 +46,17 @@ class DepthwiseSep : public Generator<DepthwiseSep> {
     for (int t = 0; t < k; ++t)
       v += weight_v(t, c) * padded(x, y * s + t - pad, clamp(in_map(c / exp1), 0, cin - 1), n);
     Func mid("mid");  // vertical conv; its columns outside the image are zero padding
-    mid(x, y, c, n) = v;
-    Func mid_padded("mid_padded");
-    mid_padded(x, y, c, n) = select(x >= 0 && x < in_w, mid(x, y, c, n), 0.0f);
+    // Zero columns outside the row in `mid` itself, not in a select around the horizontal
+    // conv's reads of it: with the select there, Halide 14's loop partitioning peeled the
+    // first vector of each row (the select wraps the GuardWithIf tail's likely-predicated
+    // loads), and where `mid` is one row (x86 mid_at=0) that vector's strided loads of
+    // `mid` had constant indices, which Halide 14's stride-2..4 load codegen mis-aligns
+    // (an odd constant base is rounded down and claimed 64-byte aligned: mod_imp(r, 0) is 0),
+    // so LLVM emitted vmovaps at mid+8 bytes and the kernel crashed
+    // (dwsep_c24_e1x2_k7s2_relu6, x86 mid_at=0 x_vector=4; tests/autotune/test_harness.cpp).
+    mid(x, y, c, n) = select(x >= 0 && x < in_w, v, 0.0f);
     Expr h = bias_h(c);
-    for (int t = 0; t < k; ++t) h += weight_h(t, c) * mid_padded(x * s + t - pad, y, c / exp2, n);
+    for (int t = 0; t < k; ++t) h += weight_h(t, c) * mid(x * s + t - pad, y, c / exp2, n);
     Func z("z");
     z(x, y, c, n) = h;
 

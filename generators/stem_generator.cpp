@@ -33,7 +33,7 @@ class Stem : public Generator<Stem> {
     Expr out_w = (in_w + 2 * pad - k) / s + 1, out_h = (in_h + 2 * pad - k) / s + 1;
 
     // Zero rows above and below; columns read straight through the row halo (layout.h),
-    // their values discarded by mid_padded, so row loads stay dense.
+    // their values discarded by mid, so row loads stay dense.
     Func padded("padded");
     padded(x, y, c, n) = select(y >= 0 && y < in_h, input(x, clamp(y, 0, in_h - 1), c, n), 0.0f);
     // 3 input channels x k taps, then k taps, written out as sums (pure Funcs).
@@ -41,11 +41,11 @@ class Stem : public Generator<Stem> {
     for (int ci = 0; ci < 3; ++ci)
       for (int t = 0; t < k; ++t) v += weight_v(t, ci, c) * padded(x, y * s + t - pad, ci, n);
     Func mid("mid");
-    mid(x, y, c, n) = v;
-    Func mid_padded("mid_padded");
-    mid_padded(x, y, c, n) = select(x >= 0 && x < in_w, mid(x, y, c, n), 0.0f);
+    // Columns outside the row are zeroed in `mid` itself, not around the reads of it
+    // (a Halide 14 misaligned-load crash otherwise: see dwsep_generator.cpp).
+    mid(x, y, c, n) = select(x >= 0 && x < in_w, v, 0.0f);
     Expr h = bias_h(c);
-    for (int t = 0; t < k; ++t) h += weight_h(t, c) * mid_padded(x * s + t - pad, y, c / g2, n);
+    for (int t = 0; t < k; ++t) h += weight_h(t, c) * mid(x * s + t - pad, y, c / g2, n);
     Func z("z");
     z(x, y, c, n) = h;
     output(x, y, c, n) = relu6(z(x, y, c, n));

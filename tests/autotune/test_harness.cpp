@@ -201,6 +201,57 @@ TEST(Harness, ChecksEveryCandidateAtAnOddSizeToo) {
   fs::remove_all(dir);
 }
 
+// The x86 factorized depthwise with `mid` one row per output row (mid_at=0), stride 2 and
+// 4-float vectors crashed the tuner (a misaligned aligned load: Halide 14 peeled each row's
+// first vector into constant-index strided loads of `mid`, which its codegen claims 64-byte
+// aligned; generators/dwsep_generator.cpp). The layer of the searched network it came from
+// (search/records/search-fashion64/s3eedff043a92.json: its first three rows and its last): 8x8 in, 4x4 out at 64x64.
+TEST(Harness, OneRowMidAtStrideTwoRunsAndMatchesTheDefaults) {
+  const fs::path dir = scratch("midrow");
+  const fs::path file = dir / "net.json";
+  std::ofstream(file) << R"({"name": "midrow", "stem_ch": 6, "stem_groups": [3, 2], "out_ch": 160,
+    "init_a": [1.0, 1.0], "init_b": [0.0, 0.0], "init_a_block3": [1.0, 0.0], "act_max": 2.0,
+    "reduction": 8, "dropout": 0.05, "classes": 10, "input_size": [64, 64], "rows": [
+    {"s": 2, "n": 1, "c": 8, "ks": 7, "c1": 2, "c2": 2, "g1": 0, "g2": 12, "c3": 8, "g3": 4, "g4": 4, "y1": 2, "y2": 2, "y3": 2, "r": 1},
+    {"s": 2, "n": 1, "c": 24, "ks": 5, "c1": 1, "c2": 2, "g1": 0, "g2": 4, "c3": 24, "g3": 8, "g4": 8, "y1": 2, "y2": 2, "y3": 0, "r": 2, "J": 1},
+    {"s": 2, "n": 1, "c": 24, "ks": 7, "c1": 1, "c2": 2, "g1": 0, "g2": 12, "c3": 24, "g3": 4, "g4": 4, "y1": 0, "y2": 0, "y3": 1, "r": 1, "J": 1},
+    {"s": 1, "n": 1, "c": 288, "ks": 7, "c1": 1, "c2": 6, "g1": 4, "g2": 4, "c3": 0, "g3": 0, "g4": 0, "y1": 2, "y2": 1, "y3": 0, "r": 1, "J": 1}]})";
+  const std::vector<Workload> all = workloads_for({ModelChoice{file.string(), 64, 64, 10}}, 1);
+  const auto it = std::find_if(all.begin(), all.end(), [](const Workload& w) {
+    return w.step.spec.name() == "dwsep_c24_e1x2_k7s2_relu6";
+  });
+  ASSERT_NE(it, all.end());
+  const Workload& w = *it;
+  EXPECT_EQ(w.step.in_w, 8);
+  EXPECT_EQ(w.step.out_w, 4);
+  sched::Knobs k;
+  k.set("mid_at", 0);
+  k.set("planes_per_task", 16);
+  k.set("x_unroll", 1);
+  k.set("x_vector", 4);
+  k.set("y_unroll", 1);
+  // In the space again (it was left out while the cause was unknown).
+  EXPECT_EQ(kernel_space(w.step.spec, Halide::get_host_target()).violation(k), "");
+  CompileOptions o;
+  o.target = "host";  // with Halide's assertions, as the tuner compiles candidates
+  o.work_dir = dir.string();
+  o.generator_dir = MICRONET_TEST_GENERATOR_DIR;
+  const CompileResult def = compile_candidate(w.step.spec, Candidate{}, o, "def");
+  const CompileResult row = compile_candidate(w.step.spec, Candidate{k, ""}, o, "row");
+  ASSERT_TRUE(def.ok) << def.error;
+  ASSERT_TRUE(row.ok) << row.error;
+  CandidateLibrary ld(def.library, def.function), lr(row.library, row.function);
+  MeasureOptions mo;
+  mo.repeats = 1;
+  mo.repeat_seconds = 0.002;
+  mo.batch = 2;
+  const Timing td = measure_kernel(ld.entry(), w, mo), tr = measure_kernel(lr.entry(), w, mo);
+  ASSERT_FALSE(td.output.empty());
+  EXPECT_LE(relative_l2(tr.output, td.output), 1e-5);
+  EXPECT_LE(relative_l2(tr.odd_output, td.odd_output), 1e-5);  // the 75x61 plan's layer too
+  fs::remove_all(dir);
+}
+
 TEST(Harness, ShardsPartitionTheKernels) {
   const std::vector<Workload>& all = all_workloads();
   std::multiset<std::string> seen;
