@@ -45,7 +45,9 @@ void schedule_gconv(GconvStages& s, const ConvShape& sh, const Target& t, const 
     if (par) f.parallel(s.gi);
   };
   auto accumulate_in_registers = [&](Func consumer) {
-    s.acc.compute_at(consumer, io).vectorize(s.i, V, guard).unroll(s.oi);
+    // At most one tile of positions: a fixed size keeps the block on the stack (planes
+    // smaller than a tile otherwise sized it by the plane, a heap allocation per tile).
+    s.acc.compute_at(consumer, io).bound_storage(s.i, tile).vectorize(s.i, V, guard).unroll(s.oi);
     s.acc.update().reorder(s.i, s.oi, s.r).vectorize(s.i, V, guard).unroll(s.oi);
   };
 

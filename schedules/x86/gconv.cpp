@@ -66,6 +66,16 @@ void schedule_gconv(GconvStages& s, const ConvShape& sh, const Target& t, const 
     f.vectorize(ii, V, TailStrategy::GuardWithIf).unroll(oci);
     if (par) f.parallel(s.gi);
   };
+  // The accumulator block's reduction: one input vector per step, FMA'd into `ob` channels.
+  auto accumulate = [&](Stage update, int width) {
+    if (ru > 1) {
+      RVar ro("ro"), ri("ri");
+      update.split(s.r.x, ro, ri, ru, TailStrategy::GuardWithIf).reorder(s.i, s.oi, ri, ro).unroll(ri);
+    } else {
+      update.reorder(s.i, s.oi, s.r);
+    }
+    update.vectorize(s.i, width, TailStrategy::GuardWithIf).unroll(s.oi);
+  };
   auto schedule_tiles = [&](Func f) {
     // specialize() copies the schedule so far: take it before scheduling the fallback.
     Stage big = f.specialize(s.spatial_extent >= tile);
@@ -73,16 +83,29 @@ void schedule_gconv(GconvStages& s, const ConvShape& sh, const Target& t, const 
     order(big);
     big.vectorize(ii, V).unroll(oci);
     if (par) big.parallel(s.gi);
-    tile_loops(f, TailStrategy::GuardWithIf);
-    s.acc.compute_at(f, io).vectorize(s.i, V, TailStrategy::GuardWithIf).unroll(s.oi);
-    Stage update = s.acc.update();
-    if (ru > 1) {
-      RVar ro("ro"), ri("ri");
-      update.split(s.r.x, ro, ri, ru, TailStrategy::GuardWithIf).reorder(s.i, s.oi, ri, ro).unroll(ri);
-    } else {
-      update.reorder(s.i, s.oi, s.r);
+    // Planes narrower than one vector (the 2x2 planes of a 64x64 input): 4-float vectors.
+    // V-wide ones ran no vector iteration and did all positions in the scalar tail (M0's
+    // gconv_c256x96_g8_sm2x1q12 at 2x2: 7.2 -> 2.1 us).
+    const Expr narrow = s.spatial_extent < V;
+    if (V > 4) {
+      Stage small = f.specialize(narrow);
+      small.split(s.oi, oco, oci, ob).split(s.i, io, ii, 4, TailStrategy::GuardWithIf);
+      order(small);
+      small.vectorize(ii, 4, TailStrategy::GuardWithIf).unroll(oci);
+      if (par) small.parallel(s.gi);
     }
-    update.vectorize(s.i, V, TailStrategy::GuardWithIf).unroll(s.oi);
+    tile_loops(f, TailStrategy::GuardWithIf);
+    // At most one tile of positions: a fixed size keeps the accumulator block on the stack.
+    // Planes smaller than a tile left its size to the plane, so it was heap-allocated once per
+    // tile (M0's 2x2 group convs at 64x64: 128 halide_malloc/free pairs per call, a third of
+    // the kernel's time in Halide's profiler).
+    s.acc.compute_at(f, io).bound_storage(s.i, tile);
+    if (V > 4) {
+      s.acc.specialize(narrow).vectorize(s.i, 4, TailStrategy::GuardWithIf).unroll(s.oi);
+      accumulate(s.acc.update().specialize(narrow), 4);
+    }
+    s.acc.vectorize(s.i, V, TailStrategy::GuardWithIf).unroll(s.oi);
+    accumulate(s.acc.update(), V);
   };
 
   if (!sh.conv_at_root()) {
