@@ -1,6 +1,7 @@
 #include "tools/package_loading.h"
 
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -41,6 +42,22 @@ std::string beside_this_executable(const std::string& name) {
   if (n <= 0) return name;
   self.resize(size_t(n));
   return self.substr(0, self.rfind('/') + 1) + name;
+}
+
+// Size and modification time: what a cached package's kernels depend on besides the network
+// (the generator executables hold the algorithms and schedules; the tuning file picks knobs).
+std::string file_identity(const std::string& path) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) return path + ":missing";
+  return path + ":" + std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." +
+         std::to_string(st.st_mtim.tv_nsec);
+}
+
+std::string compiler_identity() {
+  std::string id;
+  for (const char* family : {"stem", "dwsep", "gconv", "head"})
+    id += file_identity(beside_this_executable(std::string("micronet_") + family + ".generator")) + "|";
+  return id + file_identity(MICRONET_DEFAULT_TUNING_FILE);
 }
 
 std::string cache_dir() {
@@ -97,13 +114,14 @@ std::shared_ptr<const KernelSource> kernel_source_for(const ModelPlan& plan, con
   if (missing.empty()) return nullptr;
 
   // Compile the network into a cached package, keyed by what the kernels depend on: a
-  // built-in model by name, a custom one (its weights file's config) by its config.
+  // built-in model by name, a custom one (its weights file's config) by its config, and the
+  // compiler (generators, tuning file): a rebuilt compiler must not reuse old kernels.
   const bool builtin = is_known_arch(plan.arch);
   const ModelConfig* custom = !builtin && weights_config() && weights_config()->arch == plan.arch ? weights_config().get() : nullptr;
   const std::string config_json = custom ? config_to_json(*custom) : "";
   const std::string size = std::to_string(plan.input_h) + "x" + std::to_string(plan.input_w);
   const std::string key_text = plan.arch + "|" + std::to_string(plan.num_classes) + "|" + size + "|" + target +
-                               "|" + package_runtime_version() + "|" + config_json;
+                               "|" + package_runtime_version() + "|" + compiler_identity() + "|" + config_json;
   const std::string key = sha256_hex(key_text.data(), key_text.size()).substr(0, 12);
   const std::string dir = cache_dir() + "/packages/" + plan.arch + "-n" + std::to_string(plan.num_classes) + "-" +
                           target + "-" + key;

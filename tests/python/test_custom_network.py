@@ -12,6 +12,7 @@ work/cache, or $MICRONET_TEST_PACKAGE_CACHE), so each kernel compiles once for b
 """
 import json
 import os
+import shutil
 import pathlib
 import subprocess
 
@@ -98,6 +99,33 @@ def test_custom_weights_run_without_a_package_compiled_on_demand(tiny_converted,
     with torch.no_grad():
         want = model(torch.from_numpy(x)).numpy()
     assert rel_l2(np.load(work / "od.npy"), want) <= REL_L2_TOL
+
+
+def test_a_rebuilt_compiler_recompiles_the_cached_package(tiny_converted, micronet_bin, work):
+    """The on-demand package is cached by network *and* compiler: after the generators change
+    (a rebuild with new schedules), the next run compiles again instead of reusing old kernels."""
+    _, st = tiny_converted
+    bin_dir = work / "bin-copy"
+    bin_dir.mkdir()
+    for name in ["micronet", "micronet-compile"] + [f"micronet_{f}.generator" for f in ("stem", "dwsep", "gconv", "head")]:
+        shutil.copy2(pathlib.Path(micronet_bin).parent / name, bin_dir / name)
+    x = random_batch(seed=13)
+    np.save(work / "x13.npy", x)
+
+    def run():
+        return run_with_cache(bin_dir / "micronet", work / "rebuilt", "run", "--weights", st, "--input",
+                              work / "x13.npy", "--output", work / "rebuilt.npy")
+
+    first, again = run(), run()
+    assert first.returncode == 0 and again.returncode == 0, first.stderr + again.stderr
+    assert "compiling a package once" in first.stderr
+    assert "using the package compiled earlier" in again.stderr
+    gconv = bin_dir / "micronet_gconv.generator"
+    later = gconv.stat().st_mtime + 60
+    os.utime(gconv, (later, later))
+    rebuilt = run()
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "compiling a package once" in rebuilt.stderr
 
 
 def test_convert_config_refuses_a_checkpoint_of_another_network(cli, work, make_checkpoint):
