@@ -1,5 +1,7 @@
 #include "runtime/threading.h"
 
+#include "runtime/scratch_allocator.h"
+
 #include <sched.h>
 
 #include <algorithm>
@@ -201,6 +203,7 @@ std::once_flag g_install_once;
 void install() {
   std::call_once(g_install_once, [] {
     halide_set_custom_do_par_for(do_par_for);
+    install_scratch_allocator();
     const int n = default_threads();
     pool().resize(n);
     halide_set_num_threads(n);  // Halide's own pool serves only halide_do_parallel_tasks

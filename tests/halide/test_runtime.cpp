@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdint>
+#include <cstring>
 #include <cmath>
 #include <limits>
 #include <thread>
@@ -12,6 +14,7 @@
 #include "models/random_weights.h"
 #include "runtime/arena.h"
 #include "runtime/halide_model.h"
+#include "runtime/scratch_allocator.h"
 #include "runtime/threading.h"
 
 namespace micronet {
@@ -41,6 +44,34 @@ TEST(Arena, OffsetsAreAligned) {
 HalideModel make_model(const std::string& arch, int h = 224, int w = 224) {
   const ModelPlan plan = plan_model(model_config(arch), h, w);
   return HalideModel(plan, random_weights(plan, 3), "random");
+}
+
+TEST(ScratchAllocator, BlocksAreAlignedWritableAndReusedBySizeClass) {
+  void* a = scratch_malloc(nullptr, 1000);
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(a) % 64, 0u);
+  std::memset(static_cast<char*>(a) - 8, 1, 1000 + 16);  // Halide may touch 8 bytes either side
+  scratch_free(nullptr, a);
+  void* b = scratch_malloc(nullptr, 1010);  // the same class: the cached block comes back
+  EXPECT_EQ(a, b);
+  void* c = scratch_malloc(nullptr, 1010);  // none cached now: a new one
+  EXPECT_NE(b, c);
+  scratch_free(nullptr, b);
+  scratch_free(nullptr, c);
+  scratch_free(nullptr, nullptr);
+  // Larger than any class: passes through to the C allocator.
+  void* big = scratch_malloc(nullptr, size_t(3) << 20);
+  ASSERT_NE(big, nullptr);
+  std::memset(big, 2, size_t(3) << 20);
+  scratch_free(nullptr, big);
+  // More frees than a class caches, and frees on another thread (its cache, freed at its exit).
+  std::vector<void*> many;
+  for (int i = 0; i < 40; ++i) many.push_back(scratch_malloc(nullptr, 5000));
+  std::thread t([&] {
+    for (int i = 0; i < 20; ++i) scratch_free(nullptr, many[size_t(i)]);
+  });
+  t.join();
+  for (size_t i = 20; i < many.size(); ++i) scratch_free(nullptr, many[i]);
 }
 
 TEST(HalideModel, PeakArenaIsReportedAndDoesNotGrowAcrossRuns) {
