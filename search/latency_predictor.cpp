@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -20,6 +22,7 @@
 #include "models/plan.h"
 #include "models/random_weights.h"
 #include "runtime/package.h"
+#include "runtime/sha256.h"
 #include "runtime/prepared_weights.h"
 #include "schedules/knobs.h"
 #include "search/search_space.h"
@@ -77,6 +80,17 @@ OverheadModel fit_overhead(const std::vector<NetworkTiming>& cal) {
   return m;
 }
 
+std::string kernel_compiler_identity(const std::string& generator_dir) {
+  std::string all = package_runtime_version();
+  for (const char* family : {"stem", "dwsep", "gconv", "head"}) {
+    std::ifstream f(generator_dir + "/micronet_" + family + ".generator", std::ios::binary);
+    if (!f) return "";
+    const std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    all += "|" + sha256_hex(bytes.data(), bytes.size());
+  }
+  return sha256_hex(all.data(), all.size()).substr(0, 16);
+}
+
 LatencyPredictor::LatencyPredictor(PredictorOptions o, LatencyTable& table) : options_(std::move(o)), table_(table) {
   std::string halide_target;
   try {
@@ -89,6 +103,10 @@ LatencyPredictor::LatencyPredictor(PredictorOptions o, LatencyTable& table) : op
   conditions_.target = halide_target;
   conditions_.batch = options_.batch;
   conditions_.threads = options_.threads;
+  const std::string generators = options_.generator_dir.empty() ? tune::executable_dir() : options_.generator_dir;
+  conditions_.kernels = kernel_compiler_identity(generators);
+  if (conditions_.kernels.empty())
+    throw std::invalid_argument("no generator executables (micronet_<family>.generator) in " + generators);
   for (const auto& [kernel, choice] : compiler::read_schedule_choices(options_.tuning, family_))
     schedules_[kernel] = choice.candidate.autoscheduler.empty() ? choice.candidate.describe() : choice.candidate.autoscheduler;
   if (options_.work_dir.empty()) throw std::invalid_argument("the predictor needs a work folder");

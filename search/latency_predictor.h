@@ -27,6 +27,11 @@
 
 namespace micronet::search {
 
+// A digest of the generator executables in `generator_dir` (micronet_<family>.generator: the
+// algorithms and schedules every kernel is compiled from) and of the project version (the
+// runtime the kernels are timed in), 16 hex digits. "" when a generator is missing.
+std::string kernel_compiler_identity(const std::string& generator_dir);
+
 struct PredictorOptions {
   std::string target = "host";   // host or a Halide target string
   std::string tuning;            // tuning records ("" = every kernel with its default schedule)

@@ -14,11 +14,13 @@ using nlohmann::json;
 
 std::string key_of(const Conditions& c, const std::string& kernel, const std::string& schedule, int h, int w) {
   return c.machine + "\n" + c.target + "\n" + std::to_string(c.batch) + "\n" + std::to_string(c.threads) + "\n" +
-         kernel + "\n" + schedule + "\n" + std::to_string(h) + "x" + std::to_string(w);
+         c.kernels + "\n" + kernel + "\n" + schedule + "\n" + std::to_string(h) + "x" + std::to_string(w);
 }
 
 json conditions_json(const Conditions& c) {
-  return json{{"machine", c.machine}, {"target", c.target}, {"batch", c.batch}, {"threads", c.threads}};
+  json j{{"machine", c.machine}, {"target", c.target}, {"batch", c.batch}, {"threads", c.threads}};
+  if (!c.kernels.empty()) j["kernels"] = c.kernels;
+  return j;
 }
 
 }  // namespace
@@ -47,6 +49,7 @@ LatencyTable::LatencyTable(std::string path) : path_(std::move(path)) {
       field = "target"; c.target = j.at("target").get<std::string>();
       field = "batch"; c.batch = j.at("batch").get<int>();
       field = "threads"; c.threads = j.at("threads").get<int>();
+      field = "kernels"; c.kernels = j.value("kernels", std::string());
       field = "kind";
       const std::string kind = j.at("kind").get<std::string>();
       if (kind == "kernel") {

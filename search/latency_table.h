@@ -22,13 +22,19 @@
 namespace micronet::search {
 
 // What a measurement was taken under; records only answer for the same conditions.
+// `kernels` names the kernel compiler (kernel_compiler_identity): a record taken with other
+// generators (other algorithms or schedules) says nothing about this build's kernels. Records
+// written before the field existed have it empty and answer for no build (latency_predictor.h).
 struct Conditions {
   std::string machine, target;  // target: the concrete Halide target string
   int batch = 1, threads = 1;
+  std::string kernels;
   bool operator==(const Conditions& o) const {
-    return machine == o.machine && target == o.target && batch == o.batch && threads == o.threads;
+    return machine == o.machine && target == o.target && batch == o.batch && threads == o.threads &&
+           kernels == o.kernels;
   }
 };
+
 
 struct KernelTiming {
   std::string kernel, schedule;

@@ -109,6 +109,43 @@ TEST(LatencyPredictor, PredictionIsTheSumOfCachedKernelsPlusTheOverheadModel) {
   fs::remove_all(dir);
 }
 
+// A record answers only for the kernel compiler it was taken with: another build's generators
+// (other algorithms or schedules), or a record from before the field existed, must be
+// measured again, not reused (the small-plane group-conv fix made a whole table wrong).
+TEST(LatencyTable, RecordsOfAnotherKernelCompilerDoNotAnswer) {
+  const std::string dir = temp_dir("identity");
+  LatencyTable table(dir + "/table.jsonl");
+  PredictorOptions o;
+  o.work_dir = dir + "/work";
+  o.machine = "test-machine";
+  LatencyPredictor pred(o, table);
+  ASSERT_EQ(pred.conditions().kernels.size(), 16u);
+  EXPECT_EQ(pred.conditions().kernels, kernel_compiler_identity(MICRONET_TEST_GENERATOR_DIR));
+  EXPECT_EQ(kernel_compiler_identity(dir), "") << "no generators there";
+
+  Conditions older = pred.conditions();
+  older.kernels = "0123456789abcdef";
+  table.add(older, KernelTiming{"gconv_c16x8_g2", "defaults", 4, 4, 2.0, 1.9});
+  EXPECT_FALSE(table.kernel(pred.conditions(), "gconv_c16x8_g2", "defaults", 4, 4));
+  EXPECT_TRUE(table.kernel(older, "gconv_c16x8_g2", "defaults", 4, 4));
+  // Written before the field existed: no "kernels" in the line.
+  std::ofstream(dir + "/table.jsonl", std::ios::app)
+      << "{\"kind\": \"kernel\", \"machine\": \"test-machine\", \"target\": \"" << pred.conditions().target
+      << "\", \"batch\": 1, \"threads\": 1, \"kernel\": \"gconv_c16x8_g4\", \"schedule\": \"defaults\", "
+         "\"in\": [4, 4], \"median_us\": 1.5, \"min_us\": 1.4}\n";
+  table.add(pred.conditions(), KernelTiming{"gconv_c16x8_g8", "defaults", 4, 4, 3.0, 2.9});
+  LatencyTable reread(dir + "/table.jsonl");
+  EXPECT_FALSE(reread.kernel(pred.conditions(), "gconv_c16x8_g4", "defaults", 4, 4));
+  Conditions unversioned = pred.conditions();
+  unversioned.kernels.clear();
+  EXPECT_TRUE(reread.kernel(unversioned, "gconv_c16x8_g4", "defaults", 4, 4));
+  EXPECT_TRUE(reread.kernel(older, "gconv_c16x8_g2", "defaults", 4, 4));
+  const auto mine = reread.kernel(pred.conditions(), "gconv_c16x8_g8", "defaults", 4, 4);
+  ASSERT_TRUE(mine);
+  EXPECT_DOUBLE_EQ(mine->min_us, 2.9);
+  fs::remove_all(dir);
+}
+
 TEST(LatencyTable, ABadLineNamesTheFileLineAndField) {
   const std::string dir = temp_dir("table");
   const std::string path = dir + "/t.jsonl";
