@@ -94,12 +94,6 @@ std::map<std::string, ScheduleChoice> read_schedule_choices(const std::string& p
 
 namespace {
 
-std::string file_identity(const std::string& path) {
-  struct stat st {};
-  if (stat(path.c_str(), &st) != 0) return "missing";
-  return std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
-}
-
 std::string quote(const std::string& s) { return json_quote(s); }
 
 void run_checked(const std::vector<std::string>& argv, const std::string& log, const std::string& what) {

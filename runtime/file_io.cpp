@@ -283,4 +283,10 @@ void require_not_same_file(const std::string& out, const std::string& in,
                       in + "' are the same file: writing the output would destroy the input");
 }
 
+std::string file_identity(const std::string& path) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) return "missing";
+  return std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
+}
+
 }  // namespace micronet

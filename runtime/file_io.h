@@ -13,6 +13,10 @@ namespace micronet {
 // Throws FormatError naming `path` when it cannot be opened or read.
 std::vector<uint8_t> read_file_bytes(const std::string& path);
 
+// Size and modification time of a file ("missing" if it is absent): a cheap identity for
+// cache keys that must change when a build replaces the file (generators, tuning files).
+std::string file_identity(const std::string& path);
+
 // Writes what `write` streams to `path` so that readers never see a half-written file:
 // - a regular file (or an absent one) is replaced atomically: the data goes to a temporary
 //   file unique to this writer (`.<name>.XXXXXX.tmp` in the same folder), is fsync'ed and

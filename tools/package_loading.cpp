@@ -1,7 +1,6 @@
 #include "tools/package_loading.h"
 
 #include <spawn.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -44,20 +43,13 @@ std::string beside_this_executable(const std::string& name) {
   return self.substr(0, self.rfind('/') + 1) + name;
 }
 
-// Size and modification time: what a cached package's kernels depend on besides the network
-// (the generator executables hold the algorithms and schedules; the tuning file picks knobs).
-std::string file_identity(const std::string& path) {
-  struct stat st {};
-  if (stat(path.c_str(), &st) != 0) return path + ":missing";
-  return path + ":" + std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." +
-         std::to_string(st.st_mtim.tv_nsec);
-}
-
+// What a cached package's kernels depend on besides the network: the generator executables
+// (algorithms and schedules) and the tuning file that picks their knobs.
 std::string compiler_identity() {
   std::string id;
   for (const char* family : {"stem", "dwsep", "gconv", "head"})
-    id += file_identity(beside_this_executable(std::string("micronet_") + family + ".generator")) + "|";
-  return id + file_identity(MICRONET_DEFAULT_TUNING_FILE);
+    id += std::string(family) + ":" + file_identity(beside_this_executable(std::string("micronet_") + family + ".generator")) + "|";
+  return id + "tuning:" + file_identity(MICRONET_DEFAULT_TUNING_FILE);
 }
 
 std::string cache_dir() {
