@@ -249,6 +249,13 @@ NetworkTiming LatencyPredictor::measure_network(const ModelConfig& cfg, int size
   return t;
 }
 
+std::set<std::string> LatencyPredictor::networks_measured(const std::string& role) const {
+  std::set<std::string> ids;
+  for (const NetworkTiming& t : table_.networks(conditions_))
+    if (t.role == role) ids.insert(t.config_id);
+  return ids;
+}
+
 OverheadModel LatencyPredictor::overhead() const {
   std::vector<NetworkTiming> cal;
   for (const NetworkTiming& t : table_.networks(conditions_))

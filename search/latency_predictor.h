@@ -17,6 +17,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -91,6 +92,8 @@ class LatencyPredictor {
 
   // Fitted on the table's "calibration" network records for these conditions.
   OverheadModel overhead() const;
+  // Config ids of the table's network records of `role` for these conditions.
+  std::set<std::string> networks_measured(const std::string& role) const;
   const Conditions& conditions() const { return conditions_; }
 
  private:

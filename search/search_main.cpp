@@ -91,7 +91,9 @@ void calibrate(LatencyPredictor& pred, const SearchSpace& space, int want, uint6
   if (have >= want) return;
   log << "calibrating the between-kernel overhead: " << want - have << " networks compiled and measured end to end\n";
   std::mt19937_64 rng(seed ^ 0xca11b4a7e5ull);
-  std::set<std::string> done;
+  // The same draws as a run that stopped early or asked for fewer: skip what it measured, so
+  // the model is fitted on `want` different networks, not on repeats of the first ones.
+  std::set<std::string> done = pred.networks_measured("calibration");
   for (int draws = 0; have < want && draws < 100 * want; ++draws) {
     const SpacePoint p = space.sample(rng);
     const std::string id = config_id(p.config);

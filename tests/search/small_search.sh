@@ -35,4 +35,14 @@ sed -n '/^| front/p' "$work/second.txt" > "$work/front2"
 cmp "$work/front1" "$work/front2"
 # Every front config is one `micronet compile` and `micronet train` take: the validator reads it.
 for f in "$work"/out/front/*.json; do "$micronet" info --config "$f" > /dev/null; done
+# Asking for more calibration networks later adds new ones: 3 different networks, not the
+# first 2 measured again (a validation run of 1 network calibrates first).
+"$micronet" search --validate 1 --calibrate 3 --size 64 --seed 1 --jobs 2 --table "$work/table.jsonl" \
+  --cache-dir "$work/cache" --out "$work/val" > "$work/val.txt" 2> "$work/val.log" || { cat "$work/val.log"; exit 1; }
+/usr/bin/python3 - "$work/table.jsonl" <<'PY' || exit 1
+import json, sys
+ids = [r["config_id"] for r in map(json.loads, open(sys.argv[1])) if r.get("role") == "calibration"]
+if len(ids) != 3 or len(set(ids)) != 3:
+    sys.exit(f"calibration records {ids}: want 3 different networks")
+PY
 echo "small search and its resume: ok"
