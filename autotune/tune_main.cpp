@@ -155,7 +155,25 @@ int apply(const Args& a) {
   return 0;
 }
 
+// Targets whose kernels time something else than the kernel: Halide's profiler samples and
+// reports per stage (and its report at exit read the names of candidate libraries already
+// unloaded: a crash), tracing calls out per value.
+void refuse_instrumented_target(const std::string& target) {
+  const Halide::Target t(candidate_target(target));
+  for (const auto& [feature, name] : {std::pair{Halide::Target::Profile, "profile"},
+                                      std::pair{Halide::Target::ProfileByTimer, "profile_by_timer"},
+                                      std::pair{Halide::Target::TraceLoads, "trace_loads"},
+                                      std::pair{Halide::Target::TraceStores, "trace_stores"},
+                                      std::pair{Halide::Target::TraceRealizations, "trace_realizations"},
+                                      std::pair{Halide::Target::TracePipeline, "trace_pipeline"}})
+    if (t.has_feature(feature))
+      throw CLI::ValidationError("--target", std::string("'") + name + "' instruments the kernels, so their timings are "
+                                 "not the kernels' own: tune without it (per-stage times of a model: micronet bench "
+                                 "--profile, or a build with -DMICRONET_X86_TARGETS=...-profile)");
+}
+
 int run_tuning(const Args& a) {
+  refuse_instrumented_target(a.tune.target);
   std::vector<Workload> w = select_workloads(a);
   if (!a.shard_text.empty()) {
     const auto [i, n] = parse_shard(a.shard_text);
