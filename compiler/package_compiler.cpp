@@ -1,6 +1,5 @@
 #include "compiler/package_compiler.h"
 
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>

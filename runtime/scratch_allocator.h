@@ -20,7 +20,9 @@
 namespace micronet {
 
 // Routes halide_malloc / halide_free of the kernels in this process through the cache
-// (halide_set_custom_malloc / _free). Idempotent; the runtime's threading setup calls it.
+// (halide_set_custom_malloc / _free). Idempotent. It runs when the program loads (a static
+// initializer, before any kernel: a block must never reach the other allocator's free); the
+// runtime's threading setup calls it too, which keeps the object in every link.
 void install_scratch_allocator();
 
 // The allocator itself, for tests: size 0 is valid (a minimal block).

@@ -1,7 +1,5 @@
 #include "runtime/threading.h"
 
-#include "runtime/scratch_allocator.h"
-
 #include <sched.h>
 
 #include <algorithm>
@@ -16,6 +14,7 @@
 #include <vector>
 
 #include "HalideRuntime.h"
+#include "runtime/scratch_allocator.h"
 
 namespace micronet {
 
@@ -203,7 +202,7 @@ std::once_flag g_install_once;
 void install() {
   std::call_once(g_install_once, [] {
     halide_set_custom_do_par_for(do_par_for);
-    install_scratch_allocator();
+    install_scratch_allocator();  // done at load already; the call links its object in
     const int n = default_threads();
     pool().resize(n);
     halide_set_num_threads(n);  // Halide's own pool serves only halide_do_parallel_tasks

@@ -35,7 +35,6 @@ struct Conditions {
   }
 };
 
-
 struct KernelTiming {
   std::string kernel, schedule;
   int in_h = 0, in_w = 0;
