@@ -144,6 +144,10 @@ std::optional<Prediction> LatencyPredictor::predict_cached(const ModelConfig& cf
   return p;
 }
 
+std::string LatencyPredictor::step_key(const StepLatency& s) {
+  return s.kernel + "@" + std::to_string(s.in_h) + "x" + std::to_string(s.in_w);
+}
+
 std::string LatencyPredictor::package_dir(const ModelConfig& cfg, int size, int classes, std::ostream& progress) {
   const std::string dir = options_.work_dir + "/" + config_id(cfg) + "-" + std::to_string(size) + "n" + std::to_string(classes);
   if (fs::exists(dir + "/" + kPackageManifest) && fs::exists(dir + "/" + kPackageLibrary)) return dir;
@@ -164,8 +168,10 @@ std::string LatencyPredictor::package_dir(const ModelConfig& cfg, int size, int 
   return dir;
 }
 
-Prediction LatencyPredictor::predict(const ModelConfig& cfg, int size, int classes, std::ostream& progress) {
-  if (std::optional<Prediction> p = predict_cached(cfg, size, classes)) return *p;
+std::vector<tune::Timing> LatencyPredictor::time_steps(const ModelConfig& cfg, int size, int classes,
+                                                     const std::vector<size_t>& which, int passes,
+                                                     std::ostream& progress) {
+  if (which.empty()) return {};
   const ModelPlan plan = plan_model(cfg, size, size, classes);
   const std::vector<KernelStep> steps = lower_plan(plan);
   const std::vector<StepLatency> wanted = steps_of(cfg, size, classes);
@@ -179,35 +185,59 @@ Prediction LatencyPredictor::predict(const ModelConfig& cfg, int size, int class
   mo.seed = options_.seed;
   mo.check_odd_size = false;  // the package compiler's kernels are the build's, already checked
   mo.device = device_api_of(conditions_.target) == "host" ? "" : device_api_of(conditions_.target);
-  // The steps the table lacks (a kernel at one size once), each timed in `passes` passes over
-  // the whole list: a pass takes a few seconds, so a burst of load on a shared machine spoils
-  // at most one of a kernel's timings, and the minimum keeps the other.
-  std::vector<size_t> missing;
-  std::set<std::string> keys;
-  for (size_t i = 0; i < steps.size(); ++i) {
-    const StepLatency& s = wanted[i];
-    if (table_.kernel(conditions_, s.kernel, s.schedule, s.in_h, s.in_w)) continue;
-    if (!keys.insert(s.kernel + "@" + std::to_string(s.in_h) + "x" + std::to_string(s.in_w)).second) continue;
-    if (!package->find(s.kernel)) throw std::logic_error("package " + dir + " lacks kernel " + s.kernel);
-    missing.push_back(i);
-  }
-  std::vector<tune::Timing> best(missing.size());
-  for (int pass = 0; pass < std::max(1, options_.passes); ++pass)
-    for (size_t k = 0; k < missing.size(); ++k) {
-      const size_t i = missing[k];
+  for (size_t i : which)
+    if (!package->find(wanted[i].kernel)) throw std::logic_error("package " + dir + " lacks kernel " + wanted[i].kernel);
+  // Each step timed in `passes` passes over the whole list: a pass takes a few seconds, so a
+  // burst of load on a shared machine spoils at most one of a kernel's timings, and the
+  // minimum keeps the other.
+  std::vector<tune::Timing> best(which.size());
+  for (int pass = 0; pass < std::max(1, passes); ++pass)
+    for (size_t k = 0; k < which.size(); ++k) {
+      const size_t i = which[k];
       const tune::Workload w{cfg.arch, steps[i], prepared[i], steps[i]};
       const tune::Timing t = tune::measure_kernel(*package->find(wanted[i].kernel), w, mo);
       if (pass == 0 || t.min_us < best[k].min_us) best[k] = t;
     }
+  return best;
+}
+
+Prediction LatencyPredictor::predict(const ModelConfig& cfg, int size, int classes, std::ostream& progress) {
+  if (std::optional<Prediction> p = predict_cached(cfg, size, classes)) return *p;
+  // The steps the table lacks, a kernel at one size once.
+  const std::vector<StepLatency> wanted = steps_of(cfg, size, classes);
+  std::vector<size_t> missing;
+  std::set<std::string> keys;
+  for (size_t i = 0; i < wanted.size(); ++i) {
+    const StepLatency& s = wanted[i];
+    if (table_.kernel(conditions_, s.kernel, s.schedule, s.in_h, s.in_w)) continue;
+    if (keys.insert(step_key(s)).second) missing.push_back(i);
+  }
+  const std::vector<tune::Timing> best = time_steps(cfg, size, classes, missing, options_.passes, progress);
   for (size_t k = 0; k < missing.size(); ++k) {
     const StepLatency& s = wanted[missing[k]];
     table_.add(conditions_, KernelTiming{s.kernel, s.schedule, s.in_h, s.in_w, best[k].median_us, best[k].min_us});
   }
-  const int measured = int(missing.size());
   std::optional<Prediction> p = predict_cached(cfg, size, classes);
   if (!p) throw std::logic_error("a measured kernel is missing from the latency table");
-  p->measured_now = measured;
+  p->measured_now = int(missing.size());
   return *p;
+}
+
+int LatencyPredictor::retime(const ModelConfig& cfg, int size, int classes, std::set<std::string>& retimed,
+                             std::ostream& progress) {
+  predict(cfg, size, classes, progress);  // every step has a record first
+  const std::vector<StepLatency> wanted = steps_of(cfg, size, classes);
+  std::vector<size_t> which;
+  for (size_t i = 0; i < wanted.size(); ++i)
+    if (retimed.insert(step_key(wanted[i])).second) which.push_back(i);
+  const std::vector<tune::Timing> now = time_steps(cfg, size, classes, which, 1, progress);
+  for (size_t k = 0; k < which.size(); ++k) {
+    const StepLatency& s = wanted[which[k]];
+    const KernelTiming before = *table_.kernel(conditions_, s.kernel, s.schedule, s.in_h, s.in_w);
+    table_.add(conditions_, KernelTiming{s.kernel, s.schedule, s.in_h, s.in_w, std::min(before.median_us, now[k].median_us),
+                                         std::min(before.min_us, now[k].min_us)});
+  }
+  return int(which.size());
 }
 
 NetworkTiming LatencyPredictor::measure_network(const ModelConfig& cfg, int size, int classes, const std::string& role,
@@ -237,6 +267,10 @@ NetworkTiming LatencyPredictor::measure_network(const ModelConfig& cfg, int size
     }
     best_ms = r == 0 ? ms : std::min(best_ms, ms);
   }
+  // A network measured before (an earlier sweep) keeps its best run: the newest record
+  // carries the minimum over all of them.
+  if (const std::optional<NetworkTiming> before = latest_network(role, p.config_id))
+    best_ms = std::min(best_ms, before->measured_us / 1000.0);
   NetworkTiming t;
   t.config_id = p.config_id;
   t.role = role;
@@ -249,18 +283,28 @@ NetworkTiming LatencyPredictor::measure_network(const ModelConfig& cfg, int size
   return t;
 }
 
+std::vector<NetworkTiming> LatencyPredictor::latest_networks(const std::string& role) const {
+  std::map<std::string, NetworkTiming> newest;
+  for (const NetworkTiming& t : table_.networks(conditions_))
+    if (t.role == role) newest[t.config_id] = t;  // records are in the order they were taken
+  std::vector<NetworkTiming> out;
+  for (auto& [id, t] : newest) out.push_back(std::move(t));
+  return out;
+}
+
+std::optional<NetworkTiming> LatencyPredictor::latest_network(const std::string& role, const std::string& id) const {
+  std::optional<NetworkTiming> newest;
+  for (const NetworkTiming& t : table_.networks(conditions_))
+    if (t.role == role && t.config_id == id) newest = t;
+  return newest;
+}
+
 std::set<std::string> LatencyPredictor::networks_measured(const std::string& role) const {
   std::set<std::string> ids;
-  for (const NetworkTiming& t : table_.networks(conditions_))
-    if (t.role == role) ids.insert(t.config_id);
+  for (const NetworkTiming& t : latest_networks(role)) ids.insert(t.config_id);
   return ids;
 }
 
-OverheadModel LatencyPredictor::overhead() const {
-  std::vector<NetworkTiming> cal;
-  for (const NetworkTiming& t : table_.networks(conditions_))
-    if (t.role == "calibration") cal.push_back(t);
-  return fit_overhead(cal);
-}
+OverheadModel LatencyPredictor::overhead() const { return fit_overhead(latest_networks("calibration")); }
 
 }  // namespace micronet::search

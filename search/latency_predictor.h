@@ -86,12 +86,24 @@ class LatencyPredictor {
   std::optional<Prediction> predict_cached(const ModelConfig& cfg, int size, int classes) const;
 
   // Compiles the network (if needed) and times it end to end with `micronet bench`; the
-  // record (with the prediction's kernel sum) goes into the table under `role`.
+  // record (with the prediction's kernel sum) goes into the table under `role`. Measured
+  // before under the same role: the record keeps the faster of the two.
   NetworkTiming measure_network(const ModelConfig& cfg, int size, int classes, const std::string& role,
                                 std::ostream& progress);
 
-  // Fitted on the table's "calibration" network records for these conditions.
+  // A later sweep: times the network's kernels again, one pass, skipping the ones in
+  // `retimed` (and adding the others to it); each new record keeps the minimum of the old one
+  // and the new timing. Returns how many kernels it timed. A load burst on a shared machine
+  // lasts seconds to minutes, longer than a network's passes: timings spread over sweeps
+  // minutes apart are what a quiet machine's minimum needs (the validation's README numbers).
+  int retime(const ModelConfig& cfg, int size, int classes, std::set<std::string>& retimed, std::ostream& progress);
+
+  // Fitted on the table's "calibration" networks for these conditions (each network's newest
+  // record: its best measurement and its kernels' sum at that time).
   OverheadModel overhead() const;
+  // The newest record of each network of `role` for these conditions.
+  std::vector<NetworkTiming> latest_networks(const std::string& role) const;
+  std::optional<NetworkTiming> latest_network(const std::string& role, const std::string& config_id) const;
   // Config ids of the table's network records of `role` for these conditions.
   std::set<std::string> networks_measured(const std::string& role) const;
   const Conditions& conditions() const { return conditions_; }
@@ -104,6 +116,10 @@ class LatencyPredictor {
   std::map<std::string, std::string> schedules_;  // kernel -> schedule description
 
   std::vector<StepLatency> steps_of(const ModelConfig& cfg, int size, int classes) const;
+  static std::string step_key(const StepLatency& s);
+  // Times the steps `which` (indices into the network's steps) in the network's package.
+  std::vector<tune::Timing> time_steps(const ModelConfig& cfg, int size, int classes, const std::vector<size_t>& which,
+                                       int passes, std::ostream& progress);
   std::string package_dir(const ModelConfig& cfg, int size, int classes, std::ostream& progress);
 };
 

@@ -25,6 +25,7 @@
 #include <iostream>
 #include <map>
 #include <numeric>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -53,7 +54,7 @@ struct Args {
   EvolutionOptions evolution;
   std::string out, table, predict;
   double latency_ms = 0;
-  int validate = 0, calibrate = 20;
+  int validate = 0, calibrate = 20, sweeps = 3;
   int full_top = 0, full_epochs = 4;
   int seeds_top = 0, seeds = 3;
   bool print_space = false, references = true;
@@ -84,11 +85,13 @@ void run_plot(const std::string& mode, const std::string& csv, const std::string
 }
 
 // The overhead model needs calibration networks measured end to end: random points of the
-// space under a seed of their own (never the validation's or the search's networks).
-void calibrate(LatencyPredictor& pred, const SearchSpace& space, int want, uint64_t seed,
-               const std::set<std::string>& avoid, std::ostream& log) {
+// space under a seed of their own (never the validation's or the search's networks). Returns
+// the networks it measured (the ones already in the table are not measured again).
+std::vector<ModelConfig> calibrate(LatencyPredictor& pred, const SearchSpace& space, int want, uint64_t seed,
+                                   const std::set<std::string>& avoid, std::ostream& log) {
+  std::vector<ModelConfig> measured;
   int have = pred.overhead().fitted_on;
-  if (have >= want) return;
+  if (have >= want) return measured;
   log << "calibrating the between-kernel overhead: " << want - have << " networks compiled and measured end to end\n";
   std::mt19937_64 rng(seed ^ 0xca11b4a7e5ull);
   // The same draws as a run that stopped early or asked for fewer: skip what it measured, so
@@ -99,11 +102,39 @@ void calibrate(LatencyPredictor& pred, const SearchSpace& space, int want, uint6
     const std::string id = config_id(p.config);
     if (avoid.count(id) || !done.insert(id).second) continue;
     const NetworkTiming t = pred.measure_network(p.config, space.options().size, space.options().classes, "calibration", log);
+    measured.push_back(p.config);
     ++have;
     log << bar(have, want) << " calibration " << have << "/" << want << ": " << p.config.arch << " "
         << fmt("%.1f", t.measured_us) << " us measured, kernels " << fmt("%.1f", t.kernel_sum_us) << " us\n";
   }
-  log << "overhead model: " << pred.overhead().describe() << "\n";
+  return measured;
+}
+
+// Sweeps 2..`sweeps` over networks already measured once: each times their kernels again
+// (a kernel once per sweep) and the networks end to end, and the records keep the minimum.
+// One sweep over a hundred networks takes minutes, so the timings of a kernel or a network
+// lie minutes apart; a burst of load on a shared machine (seconds to minutes) spoils one.
+void sweep(LatencyPredictor& pred, const std::vector<std::pair<ModelConfig, std::string>>& nets, int sweeps, int size,
+           int classes, std::ostream& log) {
+  for (int s = 2; s <= sweeps && !nets.empty(); ++s) {
+    std::set<std::string> retimed;
+    const auto t0 = Clock::now();
+    for (size_t i = 0; i < nets.size(); ++i) {
+      const auto& [cfg, role] = nets[i];
+      const int kernels = pred.retime(cfg, size, classes, retimed, log);
+      const NetworkTiming t = pred.measure_network(cfg, size, classes, role, log);
+      const double eta = since(t0) / double(i + 1) * double(nets.size() - i - 1);
+      log << bar(int(i + 1), int(nets.size())) << " sweep " << s << "/" << sweeps << ", " << i + 1 << "/" << nets.size()
+          << " " << cfg.arch << ": " << kernels << " kernels timed again, best " << fmt("%.1f", t.measured_us)
+          << " us, ETA " << fmt("%.0f", eta) << " s\n";
+    }
+  }
+}
+
+std::vector<std::pair<ModelConfig, std::string>> with_role(const std::vector<ModelConfig>& cfgs, const std::string& role) {
+  std::vector<std::pair<ModelConfig, std::string>> out;
+  for (const ModelConfig& c : cfgs) out.emplace_back(c, role);
+  return out;
 }
 
 LatencyPredictor make_predictor(Args& a, LatencyTable& table, const std::string& work) {
@@ -150,27 +181,39 @@ int validate(Args& a) {
   std::cerr << "predictor validation: " << a.validate << " random networks at " << a.space.size << "x" << a.space.size
             << ", " << pred.conditions().threads << " thread(s), batch " << pred.conditions().batch << ", latency table "
             << table.path() << "\n";
-  calibrate(pred, space, a.calibrate, a.evolution.seed, ids, std::cerr);
-  const OverheadModel model = pred.overhead();
+  const std::vector<ModelConfig> calibration = calibrate(pred, space, a.calibrate, a.evolution.seed, ids, std::cerr);
 
-  std::ofstream csv(a.out + "/validation.csv");
-  csv << "config_id,madds,params,steps,kernel_sum_us,overhead_us,predicted_us,measured_us,error_pct\n";
-  std::vector<double> predicted, measured;
+  // Sweep 1: every network's kernels timed (the ones the table lacks) and the network end to
+  // end; the later sweeps time both again. The model and the predictions come after the last.
   const auto t0 = Clock::now();
   for (size_t i = 0; i < nets.size(); ++i) {
     const SpacePoint& p = nets[i];
     std::ofstream(a.out + "/configs/" + p.config.arch + ".json") << config_to_json(p.config);
     const NetworkTiming t = pred.measure_network(p.config, a.space.size, a.space.classes, "validation", std::cerr);
-    const double over = model.at(t.steps, t.params), pr = t.kernel_sum_us + over;
-    predicted.push_back(pr);
-    measured.push_back(t.measured_us);
-    const double err = 100.0 * (pr / t.measured_us - 1.0);
-    csv << config_id(p.config) << "," << p.madds << "," << p.params << "," << t.steps << "," << t.kernel_sum_us << ","
-        << over << "," << pr << "," << t.measured_us << "," << err << "\n";
     const double eta = since(t0) / double(i + 1) * double(nets.size() - i - 1);
-    std::cerr << bar(int(i + 1), int(nets.size())) << " " << i + 1 << "/" << nets.size() << " " << p.config.arch
-              << ": predicted " << fmt("%.1f", pr) << " us, measured " << fmt("%.1f", t.measured_us) << " us ("
-              << fmt("%+.1f", err) << "%), ETA " << fmt("%.0f", eta) << " s\n";
+    std::cerr << bar(int(i + 1), int(nets.size())) << " sweep 1/" << a.sweeps << ", " << i + 1 << "/" << nets.size()
+              << " " << p.config.arch << ": kernels " << fmt("%.1f", t.kernel_sum_us) << " us, measured "
+              << fmt("%.1f", t.measured_us) << " us, ETA " << fmt("%.0f", eta) << " s\n";
+  }
+  std::vector<std::pair<ModelConfig, std::string>> again = with_role(calibration, "calibration");
+  for (const SpacePoint& p : nets) again.emplace_back(p.config, "validation");
+  sweep(pred, again, a.sweeps, a.space.size, a.space.classes, std::cerr);
+  const OverheadModel model = pred.overhead();
+  std::cerr << "overhead model: " << model.describe() << "\n";
+
+  std::ofstream csv(a.out + "/validation.csv");
+  csv << "config_id,madds,params,steps,kernel_sum_us,overhead_us,predicted_us,measured_us,error_pct\n";
+  std::vector<double> predicted, measured;
+  for (const SpacePoint& p : nets) {
+    const std::optional<Prediction> pr = pred.predict_cached(p.config, a.space.size, a.space.classes);
+    const std::optional<NetworkTiming> t = pred.latest_network("validation", config_id(p.config));
+    if (!pr || !t) throw std::logic_error("validation network " + p.config.arch + " lacks its measurements");
+    predicted.push_back(pr->total_us);
+    measured.push_back(t->measured_us);
+    const double err = 100.0 * (pr->total_us / t->measured_us - 1.0);
+    csv << config_id(p.config) << "," << p.madds << "," << p.params << "," << pr->steps.size() << ","
+        << pr->kernel_sum_us << "," << pr->overhead_us << "," << pr->total_us << "," << t->measured_us << "," << err
+        << "\n";
   }
   csv.close();
   const ErrorSummary s = summarize_errors(predicted, measured);
@@ -186,8 +229,9 @@ int validate(Args& a) {
      << "| " << s.n << " | " << fmt("%.1f", 100 * s.within5) << " % | " << fmt("%.1f", 100 * s.within10) << " % | "
      << fmt("%.2f", s.mean_abs_pct) << " % | " << fmt("%+.2f", s.mean_pct) << " % | " << fmt("%.1f", s.max_abs_pct)
      << " % | " << fmt("%.4f", s.spearman) << " |\n\n"
-     << "Measured: `micronet bench --package` (minimum over " << a.predictor.network_repeats
-     << " runs of each run's median); predicted: the latency table's kernels plus the overhead model. "
+     << "Measured: `micronet bench --package` (minimum over " << a.sweeps << " sweeps of "
+     << a.predictor.network_repeats << " runs of each run's median; the kernels' timings are minima over the "
+     << a.sweeps << " sweeps too); predicted: the latency table's kernels plus the overhead model. "
      << "Per network: validation.csv; plot: validation.png.\n";
   std::ofstream(a.out + "/validation.md") << md.str();
   std::cout << md.str();
@@ -285,7 +329,9 @@ int search(Args& a) {
             << ": budget " << a.latency_ms << " ms predicted, " << a.evolution.budget << " networks trained ("
             << estimator.recipe() << " each, " << a.training.jobs << " at once), population "
             << a.evolution.population << ", seed " << a.evolution.seed << "\n";
-  calibrate(pred, space, a.calibrate, a.evolution.seed, {}, std::cerr);
+  sweep(pred, with_role(calibrate(pred, space, a.calibrate, a.evolution.seed, {}, std::cerr), "calibration"), a.sweeps,
+        a.space.size, a.space.classes, std::cerr);
+  std::cerr << "overhead model: " << pred.overhead().describe() << "\n";
   a.evolution.latency_budget_us = a.latency_ms * 1000.0;
 
   const auto t0 = Clock::now();
@@ -513,6 +559,10 @@ int main(int argc, char** argv) {
   app.add_option("--batch", a.predictor.batch, "Images per call the latencies are measured with (default 1)")->check(CLI::Range(1, 4096));
   app.add_option("--jobs", a.predictor.jobs, "Kernels compiled at once (default: the cores)")->check(CLI::Range(1, 256));
   app.add_option("--calibrate", a.calibrate, "End-to-end networks the overhead model is fitted on (default 20)")->check(CLI::Range(0, 10000));
+  app.add_option("--sweeps", a.sweeps,
+                 "Measurement sweeps over the calibration and --validate networks: each later one times their kernels and "
+                 "the networks again, the minimum kept (default 3)")
+      ->check(CLI::Range(1, 100));
   app.add_option("--validate", a.validate, "Validate the predictor on this many random networks (compiled, measured), then exit")
       ->check(CLI::Range(1, 100000));
   app.add_option("--predict", a.predict, "Print the per-kernel prediction of this network (m0..m3 or a config file), then exit");

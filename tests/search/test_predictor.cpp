@@ -74,6 +74,9 @@ TEST(LatencyPredictor, PredictionIsTheSumOfCachedKernelsPlusTheOverheadModel) {
   // The same kernel at the same size, re-measured: the newest record counts.
   table.add(pred.conditions(), KernelTiming{steps[0].spec.name(), "defaults", steps[0].in_h, steps[0].in_w, 9.1, 9.0});
   sum += 9.0 - 1.5;
+  // An earlier sweep's record of a calibration network: its newer record supersedes it (the
+  // network counts once, with its newest record).
+  table.add(pred.conditions(), NetworkTiming{"cal0", "calibration", size, 10, 200000, 100.0, 999.0});
   for (int i = 0; i < 3; ++i)
     table.add(pred.conditions(), NetworkTiming{"cal" + std::to_string(i), "calibration", size, 10 + 5 * i,
                                                200000 + 100000 * i, 100.0 * (i + 1), 100.0 * (i + 1) + 8 + 0.5 * (10 + 5 * i)});
@@ -86,6 +89,11 @@ TEST(LatencyPredictor, PredictionIsTheSumOfCachedKernelsPlusTheOverheadModel) {
 
   const OverheadModel model = pred.overhead();
   EXPECT_EQ(model.fitted_on, 3);
+  for (int i = 0; i < 3; ++i)  // fitted on the newest records (the old cal0 would pull it off)
+    EXPECT_NEAR(model.at(10 + 5 * i, 200000 + 100000 * i), 8 + 0.5 * (10 + 5 * i), 1e-3);
+  EXPECT_EQ(pred.latest_networks("calibration").size(), 3u);
+  EXPECT_DOUBLE_EQ(pred.latest_network("calibration", "cal0")->measured_us, 100.0 + 8 + 0.5 * 10);
+  EXPECT_FALSE(pred.latest_network("calibration", "val"));
   const auto p = pred.predict_cached(cfg, size, classes);
   ASSERT_TRUE(p);
   ASSERT_EQ(p->steps.size(), steps.size());
