@@ -2,6 +2,7 @@
 // on the device between kernels.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -40,8 +41,18 @@ class DeviceRun {
   // Where tensor i "lives" for call_kernel (a shadow address; never dereferenced).
   float* tensor(int id) const;
   float* logits() const;
-  void upload_input(const float* host, size_t floats);
+  // Checks the input for non-finite values while it goes up; returns the index of the
+  // first one (nothing of the run is then launched), `floats` when all are finite. On cuda
+  // the input is copied and checked in chunks by the worker pool into a page-locked buffer,
+  // each chunk's transfer starting as soon as it is copied (MICRONET_CUDA_STAGING=0: the
+  // plain way, a check pass then Halide's copy from pageable memory).
+  size_t upload_input_checked(const float* host, size_t floats);
+  // Calls `launches` (the model's kernel calls) with this run's stream current for Halide.
+  void run_kernels(const std::function<void()>& launches);
+  // Waits for the run and copies the logits back.
   void download_logits(float* host, size_t floats);
+  // How the input goes up: "pinned" or "pageable" with the reason (`micronet bench`).
+  const std::string& input_path() const;
   // Whole-region copies of tensor `id`, slack included (host[kRowHalo] is tensor(id)[0]):
   // for checks that fill the slack with NaNs (runtime/kernel_check.h).
   void upload_region(int id, const float* host, size_t floats);

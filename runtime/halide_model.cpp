@@ -13,6 +13,7 @@
 #include "models/state_dict_layout.h"
 #include "runtime/arena.h"
 #include "runtime/device_targets.h"
+#include "runtime/finite_copy.h"
 #include "runtime/kernel_registry.h"
 #include "runtime/kernel_source.h"
 #include "runtime/threading.h"
@@ -27,50 +28,6 @@ namespace {
                  ") at flat index " + std::to_string(i) + " (n=" + std::to_string(n) + ", c=" +
                  std::to_string(c) + ", y=" + std::to_string(y) + ", x=" + std::to_string(x) + ")");
 }
-
-// Copies n floats from `in` to `out` (null: only checks) and returns the index of the first
-// non-finite one (n when all are finite). Vectorized: each chunk is copied and checked with
-// integer compares (an all-ones exponent is inf or NaN); only a chunk with such a value is
-// scanned again for its index. It stages every image: the scalar check-and-copy loop it
-// replaces took 47 us of M0's 270 us per 224x224 image (this: 18 us SSE2, 10 us AVX2).
-inline __attribute__((always_inline)) size_t copy_checking_finite_body(const float* in, float* out, size_t n) {
-  constexpr size_t kChunk = 2048;
-  for (size_t b = 0; b < n; b += kChunk) {
-    const size_t e = std::min(n, b + kChunk);
-    int32_t bad = 0;
-    if (out) {
-      for (size_t i = b; i < e; ++i) {
-        int32_t u;
-        std::memcpy(&u, in + i, sizeof u);
-        bad |= (u & 0x7fffffff) > 0x7f7fffff ? -1 : 0;
-        out[i] = in[i];
-      }
-    } else {
-      for (size_t i = b; i < e; ++i) {
-        int32_t u;
-        std::memcpy(&u, in + i, sizeof u);
-        bad |= (u & 0x7fffffff) > 0x7f7fffff ? -1 : 0;
-      }
-    }
-    if (bad)
-      for (size_t i = b; i < e; ++i)
-        if (!std::isfinite(in[i])) return i;
-  }
-  return n;
-}
-
-#if defined(__x86_64__)
-// Chosen at run time (no ifunc: its resolver runs before ThreadSanitizer is set up).
-__attribute__((target("avx2"))) size_t copy_checking_finite_avx2(const float* in, float* out, size_t n) {
-  return copy_checking_finite_body(in, out, n);
-}
-size_t copy_checking_finite(const float* in, float* out, size_t n) {
-  static const bool avx2 = __builtin_cpu_supports("avx2");
-  return avx2 ? copy_checking_finite_avx2(in, out, n) : copy_checking_finite_body(in, out, n);
-}
-#else
-size_t copy_checking_finite(const float* in, float* out, size_t n) { return copy_checking_finite_body(in, out, n); }
-#endif
 
 // MICRONET_EXECUTION=tasks|loops|batch forces one execution (HalideModel::Execution).
 HalideModel::Execution execution_from_env() {
@@ -304,36 +261,45 @@ void HalideModel::run_images(const float* input, int first, int n, float* logits
 std::vector<float> HalideModel::run_device(const float* input, int batch,
                                            std::vector<double>* step_ms) const {
   const size_t in_count = size_t(batch) * 3 * plan_.input_h * plan_.input_w;
-  const size_t bad = copy_checking_finite(input, nullptr, in_count);
-  if (bad != in_count) throw_non_finite(input, bad, plan_.input_h, plan_.input_w);
   std::lock_guard<std::mutex> lock(device_mu_);
-  DeviceRun* dev = nullptr;
-  for (size_t i = 0; i < device_runs_.size(); ++i)
-    if (device_run_batch_[i] == batch) dev = device_runs_[i].get();
-  const size_t n_logits = size_t(batch) * plan_.num_classes;
-  if (!dev) {
-    std::vector<size_t> bytes = tensor_bytes(batch);
-    bytes[0] = sizeof(float) * (in_count + 2 * kRowHalo);
-    bytes.pop_back();  // the last step writes the logits buffer
-    device_runs_.push_back(std::make_unique<DeviceRun>(target_, bytes, n_logits));
-    device_run_batch_.push_back(batch);
-    dev = device_runs_.back().get();
-  }
-  dev->upload_input(input, in_count);
-  for (size_t si = 0; si < steps_.size(); ++si) {
-    const KernelStep& s = steps_[si];
-    float* out = si + 1 == steps_.size() ? dev->logits() : dev->tensor(int(si) + 1);
-    const auto t0 = std::chrono::steady_clock::now();
-    call_kernel(*kernels_[si], s, prepared_[si], batch, dev->tensor(s.input),
-                s.residual >= 0 ? dev->tensor(s.residual) : nullptr, out, dev);
-    if (step_ms) {
-      dev->sync();
-      (*step_ms)[si] += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  DeviceRun* dev = device_run(batch);
+  const size_t bad = dev->upload_input_checked(input, in_count);
+  if (bad != in_count) throw_non_finite(input, bad, plan_.input_h, plan_.input_w);
+  dev->run_kernels([&] {
+    for (size_t si = 0; si < steps_.size(); ++si) {
+      const KernelStep& s = steps_[si];
+      float* out = si + 1 == steps_.size() ? dev->logits() : dev->tensor(int(si) + 1);
+      const auto t0 = std::chrono::steady_clock::now();
+      call_kernel(*kernels_[si], s, prepared_[si], batch, dev->tensor(s.input),
+                  s.residual >= 0 ? dev->tensor(s.residual) : nullptr, out, dev);
+      if (step_ms) {
+        dev->sync();
+        (*step_ms)[si] += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+      }
     }
-  }
-  std::vector<float> logits(n_logits);
-  dev->download_logits(logits.data(), n_logits);
+  });
+  std::vector<float> logits(size_t(batch) * plan_.num_classes);
+  dev->download_logits(logits.data(), logits.size());
   return logits;
+}
+
+// device_mu_ held.
+DeviceRun* HalideModel::device_run(int batch) const {
+  for (size_t i = 0; i < device_runs_.size(); ++i)
+    if (device_run_batch_[i] == batch) return device_runs_[i].get();
+  const size_t in_count = size_t(batch) * 3 * plan_.input_h * plan_.input_w;
+  std::vector<size_t> bytes = tensor_bytes(batch);
+  bytes[0] = sizeof(float) * (in_count + 2 * kRowHalo);
+  bytes.pop_back();  // the last step writes the logits buffer
+  device_runs_.push_back(std::make_unique<DeviceRun>(target_, bytes, size_t(batch) * plan_.num_classes));
+  device_run_batch_.push_back(batch);
+  return device_runs_.back().get();
+}
+
+std::string HalideModel::device_input_path(int batch) const {
+  if (target_ == "host") return "";
+  std::lock_guard<std::mutex> lock(device_mu_);
+  return device_run(batch)->input_path();
 }
 
 }  // namespace micronet

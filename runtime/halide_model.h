@@ -50,6 +50,8 @@ class HalideModel {
 
   const ModelPlan& plan() const { return plan_; }
   const std::string& target() const { return target_; }
+  // GPU targets: how a batch's input goes up (DeviceRun::input_path); "" on the host.
+  std::string device_input_path(int batch) const;
   const std::vector<KernelStep>& steps() const { return steps_; }
   // Bytes of the activation arena planned for `batch` images in one call of each kernel.
   // run() gives each image in flight an arena of its own (execution_plan), so one run's
@@ -100,6 +102,7 @@ class HalideModel {
   // Images [first, first + n) of `input` through the network on this thread, in one arena.
   void run_images(const float* input, int first, int n, float* logits, std::vector<double>* step_ms) const;
   std::vector<float> run_device(const float* input, int batch, std::vector<double>* step_ms) const;
+  DeviceRun* device_run(int batch) const;  // device_mu_ held; made on first use
 
   ModelPlan plan_;
   std::string target_ = "host";

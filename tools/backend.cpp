@@ -15,6 +15,7 @@ class HalideBackend : public Backend {
                 const std::string& target, std::shared_ptr<const KernelSource> kernels)
       : model_(plan, w, source, target, std::move(kernels)) {}
   std::vector<float> run(const float* input, int batch) override { return model_.run(input, batch); }
+  std::string device_input(int batch) const override { return model_.device_input_path(batch); }
   std::string name() const override {
     return model_.target() == "host" ? "halide" : "halide-" + model_.target();
   }

@@ -19,6 +19,8 @@ class Backend {
   virtual std::string name() const = 0;
   // Per-kernel timing table over `iters` runs, or "" when the backend has none.
   virtual std::string profile(const float* /*input*/, int /*batch*/, int /*iters*/) { return ""; }
+  // GPU targets: how the input of a `batch` goes up ("pinned", "pageable (why)"); else "".
+  virtual std::string device_input(int /*batch*/) const { return ""; }
 };
 
 // `backend` is "halide" or "libtorch"; throws UsageError for others or when the build

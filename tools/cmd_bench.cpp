@@ -4,6 +4,8 @@
 #include <iostream>
 #include <random>
 
+#include <nlohmann/json.hpp>
+
 #include "tools/activity.h"
 #include "tools/backend.h"
 #include "tools/commands.h"
@@ -106,11 +108,13 @@ int cmd_bench(const BenchArgs& a) {
                    std::to_string(threads) + " thread(s)");
     return time_backend(*b, input, image_floats, batch, a.iters, a.warmup);
   };
+  std::string device_input;  // GPU targets: how the input went up (DeviceRun::input_path)
   for (const std::string& n : names) {
     {
       auto b = make_backend(n, plan, w, source, a.threads, n == "halide" ? a.target : "host");
       Activity doing("running " + n + " on --batch " + std::to_string(a.batch));
       results.push_back(time_backend(*b, input, image_floats, a.batch, a.iters, a.warmup));
+      if (n == "halide" && a.target != "host") device_input = b->device_input(a.batch);
       if (a.profile) {
         const std::string table = b->profile(input.data(), a.batch, a.iters);
         if (!table.empty())
@@ -150,10 +154,12 @@ int cmd_bench(const BenchArgs& a) {
     std::printf("{\"arch\": \"%s\", \"backend\": \"%s\", \"threads\": %d, \"threads_used\": %d, "
                 "\"cpus\": %d, \"batch\": %d, \"iters\": %d, "
                 "\"input\": [%d, %d], \"median_ms\": %.4f, \"min_ms\": %.4f, \"max_ms\": %.4f, "
-                "\"images_per_s\": %.2f, %s, \"results\": [",
+                "\"images_per_s\": %.2f, %s, ",
                 plan.arch.c_str(), t.backend.c_str(), a.threads, threads_used, available_cpus(), batch,
                 a.iters, plan.input_h, plan.input_w, t.median_ms, t.min_ms, t.max_ms,
                 images_per_s(t, batch), scaling_json(0).c_str());
+    if (!device_input.empty()) std::printf("\"device_input\": %s, ", nlohmann::json(device_input).dump().c_str());
+    std::printf("\"results\": [");
     for (size_t i = 0; i < results.size(); ++i)
       std::printf("%s{\"backend\": \"%s\", \"median_ms\": %.4f, \"min_ms\": %.4f, \"max_ms\": %.4f, "
                   "\"images_per_s\": %.2f, %s}",
@@ -162,8 +168,9 @@ int cmd_bench(const BenchArgs& a) {
     std::printf("]}\n");
     return 0;
   }
-  std::printf("MicroNet-%s  batch %d  %dx%d  threads %d  iters %d\n", plan.arch.c_str(), batch,
-              plan.input_h, plan.input_w, a.threads, a.iters);
+  std::printf("MicroNet-%s  batch %d  %dx%d  threads %d  iters %d%s\n", plan.arch.c_str(), batch,
+              plan.input_h, plan.input_w, a.threads, a.iters,
+              device_input.empty() ? "" : ("  input " + device_input).c_str());
   std::printf("%-10s %10s %10s %10s %12s\n", "backend", "median_ms", "min_ms", "max_ms", "images/s");
   for (const Timing& t : results)
     std::printf("%-10s %10.3f %10.3f %10.3f %12.1f\n", t.backend.c_str(), t.median_ms, t.min_ms,

@@ -9,10 +9,12 @@
 #include <cstring>
 #include <cmath>
 #include <limits>
+#include <mutex>
 #include <thread>
 
 #include "models/random_weights.h"
 #include "runtime/arena.h"
+#include "runtime/finite_copy.h"
 #include "runtime/halide_model.h"
 #include "runtime/scratch_allocator.h"
 #include "runtime/threading.h"
@@ -185,6 +187,39 @@ TEST(HalideModel, NonFiniteWeightIsAnErrorNamingTheKey) {
       EXPECT_NE(msg.find("non-finite"), std::string::npos) << msg;
     }
   }
+}
+
+// The chunked check-and-copy of the GPU input path (DeviceRun::upload_input_checked): on the
+// pool, every chunk copied exactly and handed to ready() once; with non-finite values in
+// several chunks, the first one of the whole input is reported and its chunk not handed on.
+TEST(FiniteCopy, ChunkedCopyOnThePoolReportsTheFirstNonFiniteValueOfTheWholeInput) {
+  const int previous = worker_threads();
+  set_worker_threads(2);
+  const size_t n = 100003, chunk = 4096;  // 25 chunks, the last one short
+  std::vector<float> in(n), out(n, -1.f);
+  for (size_t i = 0; i < n; ++i) in[i] = float(i) * 0.5f - 7.f;
+  std::mutex mu;
+  std::vector<std::pair<size_t, size_t>> handed;
+  auto ready = [&](size_t off, size_t count) {
+    std::lock_guard<std::mutex> lock(mu);
+    handed.emplace_back(off, count);
+  };
+  EXPECT_EQ(copy_checking_finite_chunked(in.data(), out.data(), n, chunk, ready), n);
+  EXPECT_EQ(in, out);
+  std::sort(handed.begin(), handed.end());
+  ASSERT_EQ(handed.size(), (n + chunk - 1) / chunk);
+  for (size_t c = 0; c < handed.size(); ++c) {
+    EXPECT_EQ(handed[c].first, c * chunk);
+    EXPECT_EQ(handed[c].second, std::min(chunk, n - c * chunk));
+  }
+  handed.clear();
+  in[3 * chunk + 17] = std::numeric_limits<float>::infinity();
+  in[9 * chunk + 1] = std::numeric_limits<float>::quiet_NaN();
+  in[n - 1] = -std::numeric_limits<float>::infinity();
+  EXPECT_EQ(copy_checking_finite_chunked(in.data(), out.data(), n, chunk, ready), 3 * chunk + 17);
+  for (const auto& h : handed) EXPECT_NE(h.first, 3 * chunk) << "the chunk holding the bad value went on";
+  EXPECT_EQ(copy_checking_finite_chunked(in.data(), nullptr, 0, chunk, ready), 0u);
+  set_worker_threads(previous);
 }
 
 TEST(HalideModel, NegativeRunningVarianceIsAnErrorNamingTheKey) {
