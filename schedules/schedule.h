@@ -95,6 +95,8 @@ void schedule_spatial_conv(SpatialConvStages& s, const ConvShape& shape, const H
 void schedule_head(HeadStages& s, int in_channels, int hidden, int classes,
                    const Halide::Target& t, const Knobs& k);
 void schedule_shift_max(gen::EpilogueStages& e, const Halide::Target& t);
+// One launch per Shift-Max, a block per image (shift_max.cpp: when it pays).
+void schedule_shift_max_fused(gen::EpilogueStages& e);
 }  // namespace gpu
 
 }  // namespace micronet::sched

@@ -29,6 +29,10 @@ KnobSpace gconv_space(const ConvShape& sh, const Target& /*t*/) {
   s.define("oc_block", {1, 2, 4, 8, 16}, 4, "cap on output channels per thread (registers)");
   s.define("threads_x", {8, 16, 32, 64}, cout_pg / channel_block(cout_pg, 4) > 8 ? 16 : 32,
            "consecutive positions per thread block (coalesced loads)");
+  // Shift-Max in one launch per image (shift_max.cpp): pays up to ~100 channels (H100).
+  if (sh.act == gen::kActShiftMax)
+    s.define("fuse_shift_max", {0, 1}, sh.out_channels <= 96 ? 1 : 0,
+             "Shift-Max in one launch, a block per image (1) or three multi-block stages (0)");
   s.require("at most 1024 threads per block", [=](const Knobs& k) {
     return k.get("threads_x", 32) * (cout_pg / channel_block(cout_pg, k.get("oc_block", 4))) <= 1024;
   });
@@ -68,7 +72,12 @@ void schedule_gconv(GconvStages& s, const ConvShape& sh, const Target& t, const 
   Var cn("cn"), og("og");
   s.output.fuse(s.oi, s.gi, og).fuse(og, s.n, cn);
   launch_1d(s.output, s.i, 64, cn);
-  if (sh.act == gen::kActShiftMax) schedule_shift_max(s.epi, t);
+  if (sh.act == gen::kActShiftMax) {
+    if (k.get("fuse_shift_max", 0))
+      schedule_shift_max_fused(s.epi);
+    else
+      schedule_shift_max(s.epi, t);
+  }
 }
 
 }  // namespace micronet::sched::gpu
