@@ -1,8 +1,10 @@
 #include "tools/backend.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "runtime/halide_model.h"
+#include "runtime/threading.h"
 #include "tools/package_loading.h"
 #include "tools/usage_error.h"
 
@@ -41,6 +43,11 @@ class HalideBackend : public Backend {
   HalideModel model_;
 };
 }  // namespace
+
+int threads_for_target(const std::string& target, int threads, bool given) {
+  if (given || target == "host") return threads;
+  return std::min(available_cpus(), 8);
+}
 
 std::vector<std::string> available_backends() {
 #ifdef MICRONET_WITH_TORCH

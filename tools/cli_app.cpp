@@ -80,6 +80,12 @@ CLI::Option* file_flag(CLI::App* c, const std::string& name, std::string& v, con
 CLI::Option* threads_flag(CLI::App* c, int& v) {
   return int_flag(c, "--threads", v, 1, kMaxThreads, "worker threads");
 }
+// Commands with --target: on a GPU target the threads stage the input (runtime/device_targets.h),
+// and without --threads they are the CPUs, at most 8 (threads_for_target, tools/backend.h).
+CLI::Option* target_threads_flag(CLI::App* c, int& v, bool& given) {
+  return int_flag(c, "--threads", v, 1, kMaxThreads, "worker threads (GPU targets: default the CPUs, at most 8)")
+      ->each([&given](const std::string&) { given = true; });
+}
 CLI::Option* package_flag(CLI::App* c, std::string& v) {
   return text_flag(c, "--package", v, "DIR", "a model package from `micronet compile` (its network, kernels, weights)")
       ->check(quiet(CLI::ExistingDirectory));
@@ -120,7 +126,7 @@ void define_run(CLI::App& app, RunArgs& a) {
   choice_flag(c, "--backend", a.backend, kRunBackends, "engine (libtorch runs in micronet-full)");
   choice_flag(c, "--target", a.target, kTargets, "the Halide kernels' target (halide backend)");
   package_flag(c, a.package);
-  threads_flag(c, a.threads);
+  target_threads_flag(c, a.threads, a.threads_given);
   int_flag(c, "--classes", a.classes, 1, 100000, "classes of the head (default: metadata, else 1000)", false);
 }
 
@@ -131,7 +137,7 @@ void define_bench(CLI::App& app, BenchArgs& a) {
   choice_flag(c, "--backend", a.backend, kAllBackends, "engine; libtorch and all run in micronet-full");
   choice_flag(c, "--target", a.target, kTargets, "the Halide kernels' target");
   package_flag(c, a.package);
-  threads_flag(c, a.threads);
+  target_threads_flag(c, a.threads, a.threads_given);
   int_flag(c, "--batch", a.batch, 1, kMaxBatch, "images per call (refused when it cannot fit in memory)");
   int_flag(c, "--iters", a.iters, 1, 1000000, "timed calls");
   int_flag(c, "--warmup", a.warmup, 0, 1000000, "untimed calls first");
@@ -160,7 +166,7 @@ void define_classify(CLI::App& app, ClassifyArgs& a) {
   choice_flag(c, "--backend", a.backend, kRunBackends, "engine");
   choice_flag(c, "--target", a.target, kTargets, "the Halide kernels' target (halide backend)");
   package_flag(c, a.package);
-  threads_flag(c, a.threads);
+  target_threads_flag(c, a.threads, a.threads_given);
 }
 
 void define_eval(CLI::App& app, EvalArgs& a) {

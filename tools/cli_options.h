@@ -28,11 +28,13 @@ struct ConvertArgs {
 struct RunArgs {
   std::string arch, weights, input, output, backend = "halide", target = "host", package;
   int threads = 1, classes = -1;
+  bool threads_given = false;  // --threads on the command line (else GPU targets pick)
 };
 
 struct BenchArgs {
   std::string arch, weights, backend = "halide", target = "host", package;
   int threads = 1, batch = 1, iters = 50, warmup = 5;
+  bool threads_given = false;
   int height = 0, width = 0;  // 0: the weights' metadata, else 224
   bool json = false, profile = false;
 };
@@ -41,6 +43,7 @@ struct ClassifyArgs {
   std::string arch, weights, labels, backend = "halide", target = "host", package;
   std::vector<std::string> images;
   int topk = 5, threads = 1, batch = 16;
+  bool threads_given = false;
   int64_t max_pixels = 40'000'000;  // a larger image is refused before it is decoded
   bool json = false;
 };

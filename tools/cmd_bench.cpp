@@ -75,7 +75,9 @@ Timing time_backend(Backend& b, const std::vector<float>& pool, size_t image_flo
 // --threads > 1 or --batch > 1 the same backend is also timed at 1 thread, at batch 1 and at
 // both, and the images/s compared ("scaling").
 // --profile adds a per-kernel time table (Halide backend) on stderr.
-int cmd_bench(const BenchArgs& a) {
+int cmd_bench(const BenchArgs& args) {
+  BenchArgs a = args;
+  a.threads = threads_for_target(a.target, a.threads, a.threads_given);
   const std::string weights = select_package(a.package, a.weights);
   const ModelMetadata meta = read_weights_metadata(weights);
   const int h = a.height > 0 ? a.height : meta.input_h > 0 ? meta.input_h : 224;

@@ -124,7 +124,8 @@ int cmd_classify(const ClassifyArgs& a) {
   check_batch_fits(plan, chunk, "--batch");
   std::string source;
   const TensorMap w = load_weights_or_random(weights, plan, &source);
-  auto backend = make_backend(a.backend, plan, w, source, a.threads, a.target);
+  auto backend = make_backend(a.backend, plan, w, source,
+                              threads_for_target(a.target, a.threads, a.threads_given), a.target);
   // Missing/undecodable files are reported by read_image_bounded; OpenCV's own warnings would
   // only repeat them in its internal terms.
   cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);

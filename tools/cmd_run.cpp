@@ -51,7 +51,8 @@ int cmd_run(const RunArgs& a) {
   const int batch = int(x.shape[0]);
   std::string source;
   const TensorMap w = load_weights_or_random(weights, plan, &source);
-  auto backend = make_backend(a.backend, plan, w, source, a.threads, a.target);
+  auto backend = make_backend(a.backend, plan, w, source,
+                              threads_for_target(a.target, a.threads, a.threads_given), a.target);
   std::vector<float> logits;
   {
     Activity doing("running MicroNet-" + plan.arch + " on " + std::to_string(batch) + " images");

@@ -227,6 +227,27 @@ def test_bench_huge_batch_is_refused_with_a_message(cli):
     assert "bad_alloc" not in r.stderr
 
 
+def test_gpu_target_threads_default_to_the_cpus_up_to_8(cli):
+    # On a GPU target the worker threads stage the input: without --threads, bench (and run,
+    # classify) use the CPUs this process may use, at most 8; --threads still decides; the
+    # host keeps 1. OpenCL runs on PoCL here; without a usable device there is nothing to time.
+    cpus = min(len(os.sched_getaffinity(0)), 8)
+    args = ["bench", "--arch", "m0", "--batch", "1", "--iters", "1", "--warmup", "0",
+            "--height", "32", "--width", "32", "--json"]
+    host = cli(*args)
+    assert host.returncode == 0, host.stderr
+    assert json.loads(host.stdout)["threads"] == 1
+    gpu = cli(*args, "--target", "opencl")
+    if gpu.returncode != 0:
+        pytest.skip("no usable opencl device here: " + gpu.stderr.strip().splitlines()[-1])
+    d = json.loads(gpu.stdout)
+    assert d["threads"] == cpus
+    assert d["device_input"].startswith("pageable")  # OpenCL: the plain path
+    one = cli(*args, "--target", "opencl", "--threads", "1")
+    assert one.returncode == 0, one.stderr
+    assert json.loads(one.stdout)["threads"] == 1
+
+
 def test_out_of_memory_says_what_it_was_doing(micronet_bin):
     # Under a 150 MB address-space limit the 180 MB input of 300 images cannot be allocated
     # (the memory estimate passes: it reads the machine's free memory, not the limit).
