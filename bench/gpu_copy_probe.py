@@ -11,24 +11,11 @@ and both pay the same input copy.
 """
 import argparse
 import json
-import statistics
 import sys
-import time
 
 import torch
 
-
-def median_ms(fn, iters, sync):
-    for _ in range(3):
-        fn()
-    sync()
-    ms = []
-    for _ in range(iters):
-        t0 = time.perf_counter()
-        fn()
-        sync()
-        ms.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(ms)
+from wall_timing import median_ms  # bench/, beside this script
 
 
 def main():
@@ -48,13 +35,13 @@ def main():
         dev = torch.empty(n, device="cuda")
         mb = n * 4 / 1e6
         r = {"batch": batch, "mb": mb,
-             "h2d_pageable_ms": median_ms(lambda: dev.copy_(pageable), a.iters, sync),
-             "h2d_pinned_ms": median_ms(lambda: dev.copy_(pinned, non_blocking=True), a.iters, sync),
-             "host_memcpy_ms": median_ms(lambda: other.copy_(pageable), a.iters, lambda: None),
-             "host_to_pinned_ms": median_ms(lambda: pinned.copy_(pageable), a.iters, lambda: None)}
+             "h2d_pageable_ms": median_ms(lambda: dev.copy_(pageable), a.iters, sync, warmup=3),
+             "h2d_pinned_ms": median_ms(lambda: dev.copy_(pinned, non_blocking=True), a.iters, sync, warmup=3),
+             "host_memcpy_ms": median_ms(lambda: other.copy_(pageable), a.iters, lambda: None, warmup=3),
+             "host_to_pinned_ms": median_ms(lambda: pinned.copy_(pageable), a.iters, lambda: None, warmup=3)}
         rows.append(r)
     x = torch.zeros(1, device="cuda")
-    launch = median_ms(lambda: x.add_(1), a.iters * 10, sync)
+    launch = median_ms(lambda: x.add_(1), a.iters * 10, sync, warmup=3)
     print(f"{torch.cuda.get_device_name()}, PyTorch {torch.__version__}, torch threads {torch.get_num_threads()}")
     print("| input | MB | H2D pageable | H2D pinned | host memcpy | host -> pinned |")
     print("|---|---|---|---|---|---|")

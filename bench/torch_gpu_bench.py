@@ -16,9 +16,7 @@ On a machine without CUDA, --device cpu times eager only (used to test this scri
 import argparse
 import json
 import os
-import statistics
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "python"))
 
@@ -27,19 +25,7 @@ import torch  # noqa: E402
 from micronet_torch import build_micronet  # noqa: E402
 
 from cli_lists import int_list  # noqa: E402  (bench/, beside this script)
-
-
-def median_ms(fn, iters, sync):
-    for _ in range(10):
-        fn()
-    sync()
-    ms = []
-    for _ in range(iters):
-        t0 = time.perf_counter()
-        fn()
-        sync()
-        ms.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(ms)
+from wall_timing import median_ms  # noqa: E402
 
 
 def time_model(arch, batch, size, device, iters):
