@@ -98,10 +98,19 @@ bool names_weights_file(py::handle arg) {
          ends_with(s, ".pt") || ends_with(s, ".tar") || std::filesystem::exists(s, ec);
 }
 
+// threads=None: default_worker_threads (1 on the host; on a GPU, where they stage the input,
+// the CPUs, at most 8), as the CLI without --threads.
+int threads_or_default(std::optional<int> threads, const std::string& target) {
+  if (!threads) return default_worker_threads(target);
+  if (*threads < 1) throw py::value_error("threads must be >= 1, got " + std::to_string(*threads));
+  return *threads;
+}
+
 // load(package=DIR): the package's network and kernels (runtime/package.h), its weights
 // unless `weights` is given, random weights (with a warning) when it has none.
 std::shared_ptr<Model> load_package(const py::object& package_arg, const py::object& arch_arg,
-                                    const py::object& weights_arg, int threads, const std::string& target,
+                                    const py::object& weights_arg, std::optional<int> threads_arg,
+                                    const std::string& target,
                                     const py::object& num_classes, uint64_t seed) {
   const std::string dir = path_string(package_arg);
   std::error_code ec;
@@ -110,7 +119,6 @@ std::shared_ptr<Model> load_package(const py::object& package_arg, const py::obj
                     py::make_tuple(ENOENT, "package folder not found: " + dir, dir).ptr());
     throw py::error_already_set();
   }
-  if (threads < 1) throw py::value_error("threads must be >= 1, got " + std::to_string(threads));
   const int classes = classes_arg(num_classes);
   std::shared_ptr<const ModelPackage> pkg;
   {
@@ -132,6 +140,7 @@ std::shared_ptr<Model> load_package(const py::object& package_arg, const py::obj
     }
   }
   const std::string api = pkg->device_api();
+  const int threads = threads_or_default(threads_arg, api);
   if (target != "host" && target != api)
     throw py::value_error("target '" + target + "' does not apply: package " + dir + " holds kernels for " +
                           pkg->halide_target());
@@ -171,10 +180,11 @@ std::shared_ptr<Model> load_package(const py::object& package_arg, const py::obj
   return std::make_shared<Model>(std::move(file.tensors), source, std::move(meta), threads, api, pkg);
 }
 
-std::shared_ptr<Model> load(const py::object& arch_arg, const py::object& weights_arg, int threads,
-                            const std::string& target, const py::object& num_classes, uint64_t seed,
-                            const py::object& package_arg) {
-  if (!package_arg.is_none()) return load_package(package_arg, arch_arg, weights_arg, threads, target, num_classes, seed);
+std::shared_ptr<Model> load(const py::object& arch_arg, const py::object& weights_arg,
+                            std::optional<int> threads_arg, const std::string& target,
+                            const py::object& num_classes, uint64_t seed, const py::object& package_arg) {
+  if (!package_arg.is_none())
+    return load_package(package_arg, arch_arg, weights_arg, threads_arg, target, num_classes, seed);
   py::object weights = weights_arg;
   std::string arch;  // "" = take the file's
   if (!arch_arg.is_none()) {
@@ -189,7 +199,7 @@ std::shared_ptr<Model> load(const py::object& arch_arg, const py::object& weight
     }
   }
   check_target(target);
-  if (threads < 1) throw py::value_error("threads must be >= 1, got " + std::to_string(threads));
+  const int threads = threads_or_default(threads_arg, target);
   const int classes = classes_arg(num_classes);
   if (weights.is_none()) {
     if (arch.empty())
@@ -547,7 +557,7 @@ PYBIND11_MODULE(micronet_halide, m) {
       });
 
   m.def("load", &b::load, py::arg("arch") = py::none(), py::arg("weights") = py::none(),
-        py::arg("threads") = 1, py::arg("target") = "host", py::kw_only(),
+        py::arg("threads") = py::none(), py::arg("target") = "host", py::kw_only(),
         py::arg("num_classes") = py::none(), py::arg("seed") = b::kDefaultSeed,
         py::arg("package") = py::none(),
         "Load a MicroNet for `target` ('host', or a GPU API that targets() lists as compiled;\n"
@@ -558,7 +568,8 @@ PYBIND11_MODULE(micronet_halide, m) {
         "arch: 'm0'..'m3'; optional when the safetensors metadata names it, as it also gives\n"
         "the classes, class names, input size and preprocessing (see Model.metadata).\n"
         "load('x.safetensors') (a path as the only argument) is load(weights='x.safetensors').\n"
-        "threads: Halide threads while this model runs.\n"
+        "threads: Halide threads while this model runs (None: 1 on the host; on a GPU target,\n"
+        "where they stage the input, the CPUs, at most 8).\n"
         "package: a model package folder (compile(), `micronet compile`): its network (any\n"
         "config), kernels and target, and its weights unless weights is given (none: random\n"
         "weights with a UserWarning). A package for another CPU architecture or features, a\n"

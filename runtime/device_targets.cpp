@@ -16,6 +16,7 @@
 #include "runtime/cuda_driver.h"
 #endif
 #include "runtime/finite_copy.h"
+#include "runtime/threading.h"
 
 namespace micronet {
 
@@ -88,6 +89,10 @@ const KernelEntry* find_kernel(const std::string& name, const std::string& targe
   for (const KernelEntry& k : kernels_for_target(target))
     if (name == k.name) return &k;
   return nullptr;
+}
+
+int default_worker_threads(const std::string& target) {
+  return target == "host" ? 1 : std::min(available_cpus(), 8);
 }
 
 std::string probe_target(const std::string& target) {

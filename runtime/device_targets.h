@@ -23,6 +23,13 @@ std::vector<std::string> compiled_targets();
 const KernelEntry* find_kernel(const std::string& name, const std::string& target);
 const std::vector<KernelEntry>& kernels_for_target(const std::string& target);
 
+// Worker threads when the caller names none: 1 on the host (more is the caller's choice:
+// runtime/threading.h); on a GPU target, where they only stage the input
+// (DeviceRun::upload_input_checked), the CPUs this process may use, at most 8: on an H100's
+// 16-core host a batch of 64 224x224 images went up as fast with 8 as with 16 (README, "The
+// input path on cuda").
+int default_worker_threads(const std::string& target);
+
 // Whether `target` can run here: "" when a tiny device allocation succeeds, else the
 // reason (no driver, no device, ...). "host" always can.
 std::string probe_target(const std::string& target);

@@ -4,7 +4,7 @@
 #include <cstdio>
 
 #include "runtime/halide_model.h"
-#include "runtime/threading.h"
+#include "runtime/device_targets.h"
 #include "tools/package_loading.h"
 #include "tools/usage_error.h"
 
@@ -45,8 +45,7 @@ class HalideBackend : public Backend {
 }  // namespace
 
 int threads_for_target(const std::string& target, int threads, bool given) {
-  if (given || target == "host") return threads;
-  return std::min(available_cpus(), 8);
+  return given ? threads : default_worker_threads(target);
 }
 
 std::vector<std::string> available_backends() {

@@ -31,10 +31,8 @@ std::unique_ptr<Backend> make_backend(const std::string& backend, const ModelPla
                                       int threads, const std::string& target = "host");
 std::vector<std::string> available_backends();
 
-// The worker threads a command runs with: --threads when given; else 1 on the host, and on a
-// GPU target (where they only stage the input, runtime/device_targets.h) the CPUs this
-// process may use, at most 8: a batch of 64 224x224 images (38.5 MB) is copied into pinned
-// memory about as fast as the bus takes it from 8 threads on (README, "The input path on cuda").
+// The worker threads a command runs with: --threads when given, else
+// default_worker_threads(target) (runtime/device_targets.h: 1 on the host, more on a GPU).
 int threads_for_target(const std::string& target, int threads, bool given);
 
 #ifdef MICRONET_WITH_TORCH

@@ -506,6 +506,19 @@ def test_gpu_target_matches_host(api, m0):
     assert rel_l2(gpu(x), want) <= 2e-4
 
 
+def test_threads_default_to_1_on_the_host_and_the_cpus_up_to_8_on_a_gpu(m0):
+    # As the CLI without --threads: on a GPU target the threads stage the input.
+    assert mh.load("m0", m0.safetensors).threads == 1
+    t = mh.targets()["opencl"]
+    if not (t["compiled"] and t["runnable"]):
+        pytest.skip("no usable opencl device here")
+    gpu = mh.load("m0", m0.safetensors, target="opencl")
+    assert gpu.threads == min(len(os.sched_getaffinity(0)), 8)
+    assert mh.load("m0", m0.safetensors, threads=1, target="opencl").threads == 1
+    with pytest.raises(ValueError, match="threads"):
+        mh.load("m0", m0.safetensors, threads=0, target="opencl")
+
+
 def test_corrupt_weights_raise_runtime_error(m0, tmp_path):
     garbage = tmp_path / "garbage.safetensors"
     garbage.write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00not json at all!")
