@@ -3,7 +3,7 @@
 # machine (no Halide, LibTorch or OpenCV there; CUDA, PyTorch and Python are) go to running:
 #
 #   bash scripts/gpu_check.sh prepare [--api cuda]       # here: slim build + reference cases
-#   bash scripts/gpu_check.sh run [--api cuda] [--out DIR] [--iters N]
+#   bash scripts/gpu_check.sh run [--api cuda] [--out DIR] [--iters N] [--bundle FILE]
 #                                                         # there: check, bench, PyTorch, table
 #   bash scripts/gpu_check.sh cases                       # here: the reference cases only
 # Common flags: --build DIR (default build-gpu), --cases DIR (default BUILD/cases),
@@ -27,6 +27,8 @@
 #   (bench/gpu_copy_probe.py) and the input paths compared (input_paths.md: pinned staging
 #   against MICRONET_CUDA_STAGING=0, and on every core); PyTorch eager and CUDA-graph timings
 #   of the same networks (bench/torch_gpu_bench.py); one Markdown table in DIR/table.md.
+#   --bundle FILE: also the whole DIR as one .tar.gz (a lent machine returns only a few
+#   files of its output folder: run --out "$OUT/gpu" --bundle "$OUT/gpu.tgz").
 #   Exits 1 when a check fails. --api opencl runs the same on PoCL (how this script is tested
 #   without a GPU, with --build build and cases from `cases`; PyTorch then runs on the CPU,
 #   eager only). PYTHON=/usr/bin/python3 picks the interpreter that has PyTorch.
@@ -38,6 +40,7 @@ mode=${1:-}
 [ $# -gt 0 ] && shift
 api=cuda
 out=gpu_check_out
+bundle=
 build=build-gpu
 full=build
 cases=
@@ -50,6 +53,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --api) api=${2:?--api wants cuda or opencl}; shift 2 ;;
     --out) out=${2:?--out wants a directory}; shift 2 ;;
+    --bundle) bundle=${2:?--bundle wants a .tar.gz file}; shift 2 ;;
     --build) build=${2:?--build wants a build directory}; shift 2 ;;
     --cases) cases=${2:?--cases wants a directory}; shift 2 ;;
     --full) full=${2:?--full wants the full build directory}; shift 2 ;;
@@ -176,6 +180,10 @@ PY
   [ "$api" = cuda ] || device=cpu
   "${PYTHON:-python3}" bench/torch_gpu_bench.py --device "$device" --models "${models// /,}" --batches 1,64 \
     --iters "$iters" --json "$out/torch.json" --micronet-json "${jsons[@]}" | tee "$out/table.md"
+  if [ -n "$bundle" ]; then
+    tar czf "$bundle" -C "$(dirname "$out")" "$(basename "$out")" || failed=1
+    echo "bundled $out into $bundle"
+  fi
   [ "$failed" = 0 ] || { echo "gpu_check.sh: a check or bench failed (see $out)" >&2; exit 1; }
 }
 

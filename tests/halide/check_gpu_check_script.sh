@@ -8,12 +8,13 @@ rm -rf "$work"
 script="$src/scripts/gpu_check.sh"
 bash "$script" cases --full "$build" --cases "$work/cases" --models m0 --case-size 64
 bash "$script" run --api opencl --build "$build" --cases "$work/cases" --models m0 \
-  --out "$work/out" --iters 2
+  --out "$work/out" --iters 2 --bundle "$work/out.tgz"
 grep -q "top-5 same, ok" "$work/out/check_m0.txt" || { echo "check output lacks the model line"; exit 1; }
 for b in 1 64; do
   grep -Eq "^\| M0 \| $b \| [0-9.]+ \([0-9]+\) \| [0-9.]+ \([0-9]+\) \|" "$work/out/table.md" ||
     { echo "table.md lacks the M0 batch $b row with both timings"; cat "$work/out/table.md"; exit 1; }
 done
+tar tzf "$work/out.tgz" | grep -q "^out/table.md$" || { echo "the bundle lacks out/table.md"; exit 1; }
 # Bad arguments are clear errors, not a run.
 if bash "$script" run --api metal 2> "$work/err.txt"; then echo "--api metal accepted"; exit 1; fi
 grep -q "want cuda or opencl" "$work/err.txt"
