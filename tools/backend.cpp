@@ -1,10 +1,9 @@
 #include "tools/backend.h"
 
-#include <algorithm>
 #include <cstdio>
 
-#include "runtime/halide_model.h"
 #include "runtime/device_targets.h"
+#include "runtime/halide_model.h"
 #include "tools/package_loading.h"
 #include "tools/usage_error.h"
 
