@@ -305,6 +305,13 @@ std::set<std::string> LatencyPredictor::networks_measured(const std::string& rol
   return ids;
 }
 
+std::vector<double> predict_from_records(const std::vector<NetworkTiming>& networks, const OverheadModel& model) {
+  std::vector<double> out;
+  out.reserve(networks.size());
+  for (const NetworkTiming& t : networks) out.push_back(t.kernel_sum_us + model.at(t.steps, t.params));
+  return out;
+}
+
 OverheadModel LatencyPredictor::overhead() const { return fit_overhead(latest_networks("calibration")); }
 
 }  // namespace micronet::search

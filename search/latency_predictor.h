@@ -76,6 +76,11 @@ struct Prediction {
 // it defined when the calibration networks do not vary in a feature); none: a zero model.
 OverheadModel fit_overhead(const std::vector<NetworkTiming>& calibration);
 
+// Each network's prediction from its own record: the kernel sum stored with its measurement
+// plus `model`. A record keeps the kernel sum of the sweep that measured it, so this gives
+// the figures as they stood after that sweep (--validate reports them per sweep).
+std::vector<double> predict_from_records(const std::vector<NetworkTiming>& networks, const OverheadModel& model);
+
 class LatencyPredictor {
  public:
   LatencyPredictor(PredictorOptions options, LatencyTable& table);

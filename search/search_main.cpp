@@ -22,6 +22,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <numeric>
@@ -114,8 +115,9 @@ std::vector<ModelConfig> calibrate(LatencyPredictor& pred, const SearchSpace& sp
 // (a kernel once per sweep) and the networks end to end, and the records keep the minimum.
 // One sweep over a hundred networks takes minutes, so the timings of a kernel or a network
 // lie minutes apart; a burst of load on a shared machine (seconds to minutes) spoils one.
+// `after_sweep(s)`, when given, runs once each sweep s >= 2 is done.
 void sweep(LatencyPredictor& pred, const std::vector<std::pair<ModelConfig, std::string>>& nets, int sweeps, int size,
-           int classes, std::ostream& log) {
+           int classes, std::ostream& log, const std::function<void(int)>& after_sweep = {}) {
   for (int s = 2; s <= sweeps && !nets.empty(); ++s) {
     std::set<std::string> retimed;
     const auto t0 = Clock::now();
@@ -128,6 +130,7 @@ void sweep(LatencyPredictor& pred, const std::vector<std::pair<ModelConfig, std:
           << " " << cfg.arch << ": " << kernels << " kernels timed again, best " << fmt("%.1f", t.measured_us)
           << " us, ETA " << fmt("%.0f", eta) << " s\n";
     }
+    if (after_sweep) after_sweep(s);
   }
 }
 
@@ -165,6 +168,44 @@ int print_prediction(Args& a) {
   return 0;
 }
 
+// The validation's figures as they stood after one sweep: every network's record then (its
+// minimum so far, with the kernel sum of that sweep) and the overhead model refitted on the
+// calibration records then. Figures still rising at the last sweep say the measurements, not
+// the model, limit them: more sweeps (or a quieter machine) would help.
+struct SweepFigures {
+  int sweep = 0;
+  ErrorSummary errors;
+  OverheadModel model;
+};
+
+SweepFigures figures_now(const LatencyPredictor& pred, const std::vector<SpacePoint>& nets, int sweep) {
+  std::vector<NetworkTiming> records;
+  std::vector<double> measured;
+  for (const SpacePoint& p : nets) {
+    const std::optional<NetworkTiming> t = pred.latest_network("validation", config_id(p.config));
+    if (!t) throw std::logic_error("validation network " + p.config.arch + " lacks its measurement");
+    records.push_back(*t);
+    measured.push_back(t->measured_us);
+  }
+  SweepFigures f;
+  f.sweep = sweep;
+  f.model = pred.overhead();
+  f.errors = summarize_errors(predict_from_records(records, f.model), measured);
+  return f;
+}
+
+std::string sweep_table(const std::vector<SweepFigures>& per_sweep) {
+  std::ostringstream md;
+  md << "| after sweep | within +-5 % | within +-10 % | mean abs error | mean error | Spearman | overhead model |\n"
+     << "|---|---|---|---|---|---|---|\n";
+  for (const SweepFigures& f : per_sweep)
+    md << "| " << f.sweep << " | " << fmt("%.1f", 100 * f.errors.within5) << " % | "
+       << fmt("%.1f", 100 * f.errors.within10) << " % | " << fmt("%.2f", f.errors.mean_abs_pct) << " % | "
+       << fmt("%+.2f", f.errors.mean_pct) << " % | " << fmt("%.4f", f.errors.spearman) << " | " << f.model.describe()
+       << " |\n";
+  return md.str();
+}
+
 int validate(Args& a) {
   if (a.out.empty()) throw CLI::ValidationError("--out", "--validate writes its report into --out DIR");
   fs::create_directories(a.out + "/configs");
@@ -195,9 +236,11 @@ int validate(Args& a) {
               << " " << p.config.arch << ": kernels " << fmt("%.1f", t.kernel_sum_us) << " us, measured "
               << fmt("%.1f", t.measured_us) << " us, ETA " << fmt("%.0f", eta) << " s\n";
   }
+  std::vector<SweepFigures> per_sweep{figures_now(pred, nets, 1)};
   std::vector<std::pair<ModelConfig, std::string>> again = with_role(calibration, "calibration");
   for (const SpacePoint& p : nets) again.emplace_back(p.config, "validation");
-  sweep(pred, again, a.sweeps, a.space.size, a.space.classes, std::cerr);
+  sweep(pred, again, a.sweeps, a.space.size, a.space.classes, std::cerr,
+        [&](int s) { per_sweep.push_back(figures_now(pred, nets, s)); });
   const OverheadModel model = pred.overhead();
   std::cerr << "overhead model: " << model.describe() << "\n";
 
@@ -232,7 +275,11 @@ int validate(Args& a) {
      << "Measured: `micronet bench --package` (minimum over " << a.sweeps << " sweeps of "
      << a.predictor.network_repeats << " runs of each run's median; the kernels' timings are minima over the "
      << a.sweeps << " sweeps too); predicted: the latency table's kernels plus the overhead model. "
-     << "Per network: validation.csv; plot: validation.png.\n";
+     << "Per network: validation.csv; plot: validation.png.\n\n"
+     << "After each sweep (each network's and kernel's minimum up to it, the overhead model refitted): figures "
+     << "still rising at the last sweep are limited by the measurements, not the model; more `--sweeps` or a "
+     << "quieter machine would raise them.\n\n"
+     << sweep_table(per_sweep);
   std::ofstream(a.out + "/validation.md") << md.str();
   std::cout << md.str();
   run_plot("scatter", a.out + "/validation.csv", a.out + "/validation.png");

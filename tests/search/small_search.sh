@@ -39,6 +39,8 @@ for f in "$work"/out/front/*.json; do "$micronet" info --config "$f" > /dev/null
 # first 2 measured again (a validation run of 1 network calibrates first).
 "$micronet" search --validate 1 --calibrate 3 --size 64 --seed 1 --jobs 2 --table "$work/table.jsonl" \
   --cache-dir "$work/cache" --out "$work/val" > "$work/val.txt" 2> "$work/val.log" || { cat "$work/val.log"; exit 1; }
+# The report gives the figures after each of the 3 sweeps (the table's rows 1, 2, 3).
+for s in 1 2 3; do grep -q "^| $s | .* per kernel call" "$work/val/validation.md" || { cat "$work/val/validation.md"; exit 1; }; done
 # Each network was measured in 3 sweeps (the default): 3 records, the newest the fastest of
 # them; a kernel timed again keeps its minimum (the newest record of a key is its best).
 /usr/bin/python3 - "$work/table.jsonl" <<'PY' || exit 1

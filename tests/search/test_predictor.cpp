@@ -50,6 +50,25 @@ TEST(OverheadModel, LeastSquaresRecoversAnExactModel) {
   EXPECT_NEAR(one.at(cal[0].steps, cal[0].params), cal[0].measured_us - cal[0].kernel_sum_us, 1e-3);
 }
 
+TEST(OverheadModel, PredictionsFromRecordsAreTheirKernelSumsPlusTheModel) {
+  OverheadModel m;
+  m.per_network_us = 2.0;
+  m.per_step_us = 0.5;
+  m.per_mparam_us = 10.0;
+  NetworkTiming a, b;
+  a.kernel_sum_us = 40.0;
+  a.steps = 18;
+  a.params = 200000;
+  b.kernel_sum_us = 95.5;
+  b.steps = 24;
+  b.params = 1500000;
+  const std::vector<double> p = predict_from_records({a, b}, m);
+  ASSERT_EQ(p.size(), 2u);
+  EXPECT_DOUBLE_EQ(p[0], 40.0 + 2.0 + 0.5 * 18 + 10.0 * 0.2);
+  EXPECT_DOUBLE_EQ(p[1], 95.5 + 2.0 + 0.5 * 24 + 10.0 * 1.5);
+  EXPECT_TRUE(predict_from_records({}, m).empty());
+}
+
 TEST(LatencyPredictor, PredictionIsTheSumOfCachedKernelsPlusTheOverheadModel) {
   const std::string dir = temp_dir("predict");
   LatencyTable table(dir + "/table.jsonl");
