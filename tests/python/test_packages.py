@@ -156,3 +156,26 @@ def test_custom_network_package_from_python_matches_pytorch(tiny_converted, work
     # Its weights file alone names a network load() has no kernels for: the error says how.
     with pytest.raises(RuntimeError, match=r"custom network: compile it into a package"):
         mh.load(st)
+
+
+def test_noise_probe_reports_rounds_correlation_and_minimum_spreads(m0_package, tiny_converted, work):
+    """bench/noise_probe.py (README "Predictor validation on one day"): two packages timed in
+    alternating rounds; the report's shape only (timings are never asserted)."""
+    import os
+    import re
+    import subprocess
+    import sys
+    _, st = tiny_converted
+    tiny = mh.compile(config=TINY, weights=st, out=work / "tiny-probe", cache_dir=CACHE, quiet=True)
+    script = REPO / "bench" / "noise_probe.py"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    r = subprocess.run([sys.executable, str(script), m0_package, tiny, "--seconds", "1", "--iters", "3",
+                        "--chunks", "1,2"], capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert re.match(r"\d+ rounds each of 3 calls, 1 s, alternating A and B$", lines[0]), r.stdout
+    assert lines[1].startswith("A m0-host: mean of round medians") and lines[2].startswith("B tiny-probe:")
+    assert lines[3].startswith("A/B back to back: correlation")
+    assert any(l.startswith("  k=1   A:") for l in lines) and any(l.startswith("  k=2   B:") for l in lines)
+    bad = subprocess.run([sys.executable, str(script), str(work), tiny], capture_output=True, text=True, env=env)
+    assert bad.returncode == 2 and f"{work}: not a model package" in bad.stderr
