@@ -1,5 +1,5 @@
 """Command-line list arguments shared by the bench scripts (throughput_table.py,
-torch_gpu_bench.py): "1,8,32" -> [1, 8, 32], positive integers only."""
+torch_gpu_bench.py, noise_probe.py): "1,8,32" -> [1, 8, 32], positive integers only."""
 import argparse
 
 

@@ -19,6 +19,10 @@ import sys
 import time
 import warnings
 
+import numpy as np
+
+from cli_lists import int_list  # bench/, beside this script
+
 
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
@@ -27,17 +31,11 @@ def parse_args(argv):
     p.add_argument("package_b", help="a second package, timed in the rounds between A's")
     p.add_argument("--seconds", type=float, default=60.0, help="how long to alternate (default 60)")
     p.add_argument("--iters", type=int, default=1000, help="calls per round (default 1000)")
-    p.add_argument("--chunks", default="3,6,10,20,40",
+    p.add_argument("--chunks", type=int_list, default=[3, 6, 10, 20, 40],
                    help="k for the minimum-of-k-rounds spread, comma separated (default 3,6,10,20,40)")
     a = p.parse_args(argv)
     if a.seconds <= 0 or a.iters < 1:
         p.error("--seconds must be > 0 and --iters >= 1")
-    try:
-        a.chunks = [int(k) for k in a.chunks.split(",")]
-    except ValueError:
-        p.error(f"--chunks {a.chunks!r}: want integers such as 3,6,10")
-    if any(k < 1 for k in a.chunks):
-        p.error("--chunks: every k must be >= 1")
     for pkg in (a.package_a, a.package_b):
         if not os.path.isfile(os.path.join(pkg, "manifest.json")):
             p.error(f"{pkg}: not a model package (no manifest.json)")
@@ -45,7 +43,6 @@ def parse_args(argv):
 
 
 def cv_pct(xs):
-    import numpy as np
     xs = np.asarray(xs)
     return float(np.std(xs) / np.mean(xs) * 100)
 
@@ -56,7 +53,6 @@ def range_pct(xs):
 
 def main(argv):
     a = parse_args(argv)
-    import numpy as np
     try:
         import micronet_halide as mh
     except ImportError as e:
