@@ -10,7 +10,9 @@
 
 #include "Halide.h"
 #include "autotune/kernel_space.h"
-#include "autotune/subprocess.h"
+#include "support/paths.h"
+#include "support/subprocess.h"
+#include "support/targets.h"
 #include "schedules/knob_space.h"
 
 namespace micronet::tune {
@@ -20,10 +22,22 @@ std::string Candidate::describe() const {
   return knobs.values().empty() ? "defaults" : sched::to_string(knobs);
 }
 
+std::string target_error(const std::string& target) {
+  if (!target.empty() && Halide::Target::validate_target_string(halide_target_of(target))) return "";
+  const std::string hint = suggest_target(target);
+  return "'" + target + "' is not a target" + (hint.empty() ? "" : " (did you mean " + hint + "?)") +
+         "; accepted: " + accepted_targets();
+}
+
 std::string candidate_target(const std::string& target) {
-  // GPU APIs by name compile as the AOT build's GPU kernels do: x86-64 host code + the API.
-  const std::string t_text = target == "opencl" || target == "cuda" ? "x86-64-linux-" + target : target;
+  if (const std::string e = target_error(target); !e.empty()) throw std::invalid_argument(e);
+  const std::string t_text = halide_target_of(target);  // support/targets.h
   Halide::Target t = t_text == "host" ? Halide::get_host_target() : Halide::Target(t_text);
+  // Halide 14 names any CPU with AVX512-VNNI and BF16 avx512_sapphirerapids, which LLVM
+  // compiles with AVX-VNNI (VEX) instructions too: an AMD Zen 5 has the former, not the
+  // latter, and ran such kernels into SIGILL. Such a host gets the level below.
+  if (t_text == "host" && t.has_feature(Halide::Target::AVX512_SapphireRapids) && !cpu_has("avxvnni"))
+    t = t.without_feature(Halide::Target::AVX512_SapphireRapids);
   return t.with_feature(Halide::Target::NoRuntime).to_string();
 }
 
@@ -34,14 +48,6 @@ std::string autoscheduler_plugin(const std::string& name) {
   if (name == "Li2018") return MICRONET_PLUGIN_LI2018;
   throw std::invalid_argument("unknown autoscheduler '" + name +
                               "' (Halide 14 has Adams2019, Mullapudi2016, Li2018)");
-}
-
-std::string executable_dir() {
-  std::string self(4096, '\0');
-  const ssize_t n = readlink("/proc/self/exe", self.data(), self.size() - 1);
-  if (n <= 0) return ".";
-  self.resize(size_t(n));
-  return self.substr(0, self.rfind('/'));
 }
 
 CompileResult compile_candidate(const KernelSpec& spec, const Candidate& candidate,

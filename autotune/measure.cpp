@@ -9,7 +9,7 @@
 #include <random>
 
 #include "HalideRuntime.h"
-#include "generators/layout.h"
+#include "models/kernel_abi.h"
 #include "runtime/device_targets.h"
 #include "runtime/kernel_call.h"
 #include "runtime/threading.h"
@@ -19,7 +19,7 @@ namespace micronet::tune {
 namespace {
 
 // A tensor with the kRowHalo floats of readable slack the kernels may touch on each side
-// (generators/layout.h), as the runtime's arena provides.
+// (models/kernel_abi.h), as the runtime's arena provides.
 struct Slab {
   std::vector<float> data;
   explicit Slab(size_t n) : data(n + 2 * size_t(kRowHalo), 0.0f) {}

@@ -1,5 +1,5 @@
 // `micronet tune --report`: what tuning bought, per kernel and per model, as Markdown (it
-// goes into the README), and the tuning curves (best-so-far vs measurements) as CSV for
+// goes into results/tuning/README.md), and the tuning curves (best-so-far vs measurements) as CSV for
 // autotune/plot_tuning.py.
 #pragma once
 

@@ -20,6 +20,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "formats/tuning_record.h"
+
 namespace micronet::tune {
 
 namespace {
@@ -338,27 +340,13 @@ std::vector<TuningRecord> best_records(const std::vector<TuningRecord>& all_reco
 
 namespace {
 
-// One line of schedules/tuning_db.txt as load_knobs and cmake/tuning_records.cmake see it.
+// One line of schedules/tuning_db.txt (formats/tuning_record.h), comments kept for rewriting.
 struct TextLine {
   std::string text;
   bool is_record = false;
   std::string family, kernel, knobs;  // knobs: normalized like knob_text
   bool is_comment_of_next = false;    // "# <kernel> on ..." written by apply above a record
 };
-
-// "b=2 a=1 a=3" -> "a=3 b=2": the knob=value words sorted by name, the last of a name
-// winning (as in load_knobs), so a hand-written line compares equal to knob_text.
-std::string normalized_knobs(std::istream& words) {
-  std::map<std::string, std::string> kv;
-  std::string w;
-  while (words >> w) {
-    const auto eq = w.find('=');
-    if (eq != std::string::npos) kv[w.substr(0, eq)] = w.substr(eq + 1);
-  }
-  std::string s;
-  for (const auto& [k, v] : kv) s += (s.empty() ? "" : " ") + k + "=" + v;
-  return s;
-}
 
 std::vector<TextLine> read_text_db(const std::string& path) {
   std::vector<TextLine> lines;
@@ -368,16 +356,16 @@ std::vector<TextLine> read_text_db(const std::string& path) {
     throw std::runtime_error("cannot read " + path + ": " + errno_text());
   }
   std::string text;
+  int line_no = 0;
   while (std::getline(in, text)) {
     TextLine l;
     l.text = text;
-    const std::string t = trim(text);
-    if (!t.empty() && t[0] != '#') {
-      std::istringstream words(t);
-      if (words >> l.family >> l.kernel) {
-        l.is_record = true;
-        l.knobs = normalized_knobs(words);
-      }
+    // formats/tuning_record.h, strictly: --apply never rewrites a file it cannot read.
+    if (const std::optional<TuningLine> r = parse_tuning_line(text, path, ++line_no)) {
+      l.is_record = true;
+      l.family = r->family;
+      l.kernel = r->kernel;
+      l.knobs = tuning_words(*r);
     }
     lines.push_back(l);
   }

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "HalideRuntime.h"
-#include "generators/layout.h"
+#include "models/kernel_abi.h"
 #include "models/cost.h"
 #include "models/kernel_plan.h"
 #include "models/random_weights.h"

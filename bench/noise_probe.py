@@ -2,8 +2,8 @@
 """How noisy is this machine for latency measurements? Two model packages timed in alternating
 rounds (a round: `--iters` calls, its median) for `--seconds`.
 
-It answers the questions the latency predictor's validation depends on (README, "Predictor
-validation on one day"):
+It answers the questions the latency predictor's validation depends on
+(results/search/validation-2026-11-27/README.md):
   * how much one round's median moves (coefficient of variation, range);
   * whether two different networks timed back to back slow down together (their correlation,
     and the spread of their ratio): if they did, timing a reference beside each measurement

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""The README's CPU throughput table: `micronet bench --json` for every model x threads x batch,
-in interleaved rounds (every configuration once per round, so a slow spell of a shared machine
-lands on all of them alike), reported as the median over the rounds of each call's median
-(--stat max: the best round's, for a machine whose other tenants now and then take a core:
-they can only slow a run down).
+"""The CPU throughput table (docs/performance.md): `micronet bench --json` for every model x
+threads x batch, in interleaved rounds (every configuration once per round, so a slow spell of
+a shared machine lands on all of them alike), reported as the median over the rounds of each
+call's median (--stat max: the best round's, for a machine whose other tenants now and then
+take a core: they can only slow a run down).
 
     /usr/bin/python3 bench/throughput_table.py [--micronet build/bin/micronet] [--rounds 3]
         [--models m0,m1,m2,m3] [--threads 1,2] [--batches 1,8,32] [--iters 100] [--json OUT]

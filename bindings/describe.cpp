@@ -7,7 +7,8 @@
 #include <cstdlib>
 
 #include "runtime/device_targets.h"
-#include "runtime/preprocess.h"
+#include "preprocess/preprocess.h"
+#include "support/targets.h"
 
 namespace micronet::bindings {
 
@@ -47,9 +48,8 @@ py::dict metadata_dict(const ModelMetadata& meta) {
 }
 
 py::dict targets_dict() {
-  // "host" and the GPU APIs generators/CMakeLists.txt can compile (MICRONET_GPU_APIS), then
-  // any other target a build compiled.
-  std::vector<std::string> names = {"host", "opencl", "cuda"};
+  // The target names (support/targets.h), then any other target a build compiled.
+  std::vector<std::string> names = target_names();
   const std::vector<std::string> compiled = compiled_targets();
   for (const std::string& t : compiled)
     if (std::find(names.begin(), names.end(), t) == names.end()) names.push_back(t);

@@ -2,9 +2,9 @@
 
 
 #include "bindings/array_io.h"
-#include "runtime/grey_image.h"
-#include "runtime/preprocess.h"
-#include "runtime/tensor.h"
+#include "preprocess/grey_image.h"
+#include "preprocess/preprocess.h"
+#include "formats/tensor.h"
 
 namespace micronet::bindings {
 

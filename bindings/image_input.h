@@ -2,9 +2,9 @@
 // metadata names (models/model_metadata.h), exactly as `micronet classify` applies it:
 //   "grey3":  decode as greyscale, bilinear resize of the whole image to the input size,
 //             (v / 255 - mean) / std from the metadata, grey replicated to 3 channels
-//             (runtime/grey_image.h);
+//             (preprocess/grey_image.h);
 //   absent:   ImageNet RGB: shorter side to round(H * 256 / 224), centre crop H x H,
-//             ImageNet mean/std (runtime/preprocess.h); 256 -> 224 at the usual size.
+//             ImageNet mean/std (preprocess/preprocess.h); 256 -> 224 at the usual size.
 #pragma once
 
 #include <pybind11/pybind11.h>

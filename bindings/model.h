@@ -18,7 +18,7 @@
 #include "models/model_metadata.h"
 #include "runtime/halide_model.h"
 #include "runtime/package.h"
-#include "runtime/tensor.h"
+#include "formats/tensor.h"
 
 namespace micronet::bindings {
 

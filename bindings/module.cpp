@@ -12,12 +12,12 @@
 // count / arch / target / argument), RuntimeError (bad file contents, run errors such as
 // non-finite input; micronet_halide.FormatError and RunError are its subclasses; a refused
 // package is micronet_halide.PackageError, also a RuntimeError).
-#include <pybind11/eval.h>
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
 #include <dlfcn.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -31,8 +31,7 @@
 #include "bindings/describe.h"
 #include "bindings/image_input.h"
 #include "bindings/model.h"
-#include "bindings/weights_file.h"
-#include "models/checkpoint/checkpoint_import.h"
+#include "models/checkpoint_import.h"
 #include "runtime/device_targets.h"
 #include "models/config.h"
 #include "models/cost.h"
@@ -41,7 +40,9 @@
 #include "models/state_dict_layout.h"
 #include "runtime/halide_model.h"
 #include "runtime/package.h"
-#include "runtime/safetensors.h"
+#include "formats/safetensors.h"
+#include "loader/model_loader.h"
+#include "loader/on_demand.h"
 
 namespace py = pybind11;
 using micronet::bindings::Model;
@@ -106,87 +107,26 @@ int threads_or_default(std::optional<int> threads, const std::string& target) {
   return *threads;
 }
 
-// load(package=DIR): the package's network and kernels (runtime/package.h), its weights
-// unless `weights` is given, random weights (with a warning) when it has none.
-std::shared_ptr<Model> load_package(const py::object& package_arg, const py::object& arch_arg,
-                                    const py::object& weights_arg, std::optional<int> threads_arg,
-                                    const std::string& target,
-                                    const py::object& num_classes, uint64_t seed) {
-  const std::string dir = path_string(package_arg);
+// The micronet-compile that compile() and load()'s on-demand compiles run (the first of
+// compiler_candidates() that exists, else PATH's), with the build's default tuning file.
+OnDemandCompiler python_compiler();
+
+// load(): the arguments Python allows (arch may name the weights file, paths may be
+// os.PathLike), then the same loader as the CLI (loader/model_loader.h, loader/on_demand.h):
+// a package's network and kernels, the build's kernels, or a package compiled on demand for
+// a network the build lacks (a custom config in the weights' metadata, other classes).
+std::shared_ptr<Model> load(const py::object& arch_arg, const py::object& weights_arg,
+                            std::optional<int> threads_arg, const std::string& target,
+                            const py::object& num_classes, uint64_t seed, const py::object& package_arg) {
+  const std::string dir = package_arg.is_none() ? "" : path_string(package_arg);
   std::error_code ec;
-  if (!std::filesystem::exists(dir, ec)) {
+  if (!dir.empty() && !std::filesystem::exists(dir, ec)) {
     PyErr_SetObject(PyExc_FileNotFoundError,
                     py::make_tuple(ENOENT, "package folder not found: " + dir, dir).ptr());
     throw py::error_already_set();
   }
-  const int classes = classes_arg(num_classes);
-  std::shared_ptr<const ModelPackage> pkg;
-  {
-    py::gil_scoped_release nogil;
-    pkg = ModelPackage::open(dir);  // PackageError -> micronet_halide.PackageError
-  }
-  const ModelConfig& cfg = pkg->config();
   py::object weights = weights_arg;
-  if (!arch_arg.is_none()) {
-    const bool same_arch = py::isinstance<py::str>(arch_arg) && arch_arg.cast<std::string>() == cfg.arch;
-    if (same_arch) {
-    } else if (weights.is_none() && names_weights_file(arch_arg)) {
-      weights = arch_arg;
-    } else if (!py::isinstance<py::str>(arch_arg)) {
-      throw py::type_error("arch must be a str");
-    } else {
-      throw py::value_error("package " + dir + " holds MicroNet-" + cfg.arch + ", but arch '" +
-                            arch_arg.cast<std::string>() + "' was given (leave arch out with package=)");
-    }
-  }
-  const std::string api = pkg->device_api();
-  const int threads = threads_or_default(threads_arg, api);
-  if (target != "host" && target != api)
-    throw py::value_error("target '" + target + "' does not apply: package " + dir + " holds kernels for " +
-                          pkg->halide_target());
-  if (api != "host") {
-    const auto& t = valid_targets();
-    if (std::find(t.begin(), t.end(), api) == t.end())
-      throw py::value_error("package " + dir + " holds " + api + " kernels, and this build's runtime has no " + api +
-                            " support (it runs " + join(t) + ")");
-  }
-  std::string path = weights.is_none() ? pkg->weights_path() : existing_file(weights, "weights file");
-  if (path.empty()) {
-    const std::string msg = "micronet_halide.load(package='" + dir + "'): the package has no weights and none were "
-                            "given, using RANDOM weights (seed " + std::to_string(seed) + "); outputs are meaningless";
-    if (PyErr_WarnEx(PyExc_UserWarning, msg.c_str(), 1) != 0) throw py::error_already_set();
-    py::gil_scoped_release nogil;
-    ModelMetadata meta = imagenet_metadata(cfg.arch, classes > 0 ? classes : pkg->num_classes());
-    meta.input_h = pkg->input_h();
-    meta.input_w = pkg->input_w();
-    const ModelPlan plan = plan_model(cfg, meta.input_h, meta.input_w, meta.num_classes);
-    return std::make_shared<Model>(random_weights(plan, seed), "random weights (seed " + std::to_string(seed) + ")",
-                                   std::move(meta), threads, api, pkg);
-  }
-  py::gil_scoped_release nogil;
-  WeightsFile file = read_weights_file(path);
-  ModelMetadata meta = std::move(file.meta);
-  if (!meta.arch.empty() && meta.arch != cfg.arch)
-    throw std::invalid_argument(path + ": its metadata says arch '" + meta.arch + "', but package " + dir +
-                                " holds MicroNet-" + cfg.arch);
-  meta.arch = cfg.arch;
-  if (classes > 0) meta.num_classes = classes;
-  if (meta.num_classes <= 0) meta.num_classes = pkg->num_classes();
-  if (meta.input_h <= 0 || meta.input_w <= 0) {
-    meta.input_h = pkg->input_h();
-    meta.input_w = pkg->input_w();
-  }
-  const std::string source = path + " (as MicroNet-" + cfg.arch + " from package " + dir + ")";
-  return std::make_shared<Model>(std::move(file.tensors), source, std::move(meta), threads, api, pkg);
-}
-
-std::shared_ptr<Model> load(const py::object& arch_arg, const py::object& weights_arg,
-                            std::optional<int> threads_arg, const std::string& target,
-                            const py::object& num_classes, uint64_t seed, const py::object& package_arg) {
-  if (!package_arg.is_none())
-    return load_package(package_arg, arch_arg, weights_arg, threads_arg, target, num_classes, seed);
-  py::object weights = weights_arg;
-  std::string arch;  // "" = take the file's
+  std::string arch;  // "" = the file's (or the package's)
   if (!arch_arg.is_none()) {
     if (weights.is_none() && names_weights_file(arch_arg)) {
       weights = arch_arg;
@@ -195,32 +135,52 @@ std::shared_ptr<Model> load(const py::object& arch_arg, const py::object& weight
                            py::str(py::type::handle_of(arch_arg).attr("__name__")).cast<std::string>());
     } else {
       arch = arch_arg.cast<std::string>();
-      config_of(arch);
+      if (dir.empty()) config_of(arch);  // ValueError naming the choices
     }
   }
-  check_target(target);
-  const int threads = threads_or_default(threads_arg, target);
+  if (dir.empty()) check_target(target);
   const int classes = classes_arg(num_classes);
-  if (weights.is_none()) {
-    if (arch.empty())
-      throw py::value_error("micronet_halide.load() needs an arch ('m0'..'m3') or a weights file");
-    const std::string msg = "micronet_halide.load('" + arch + "'): no weights given, using RANDOM "
-                            "weights (seed " + std::to_string(seed) + "); outputs are meaningless";
-    if (PyErr_WarnEx(PyExc_UserWarning, msg.c_str(), 1) != 0) throw py::error_already_set();
+  if (dir.empty() && weights.is_none() && arch.empty())
+    throw py::value_error("micronet_halide.load() needs an arch ('m0'..'m3'), a weights file or a package");
+  const std::string weights_path = weights.is_none() ? "" : existing_file(weights, "weights file");
+  ModelFiles files;
+  {
     py::gil_scoped_release nogil;
-    const ModelPlan plan = plan_model(config_of(arch), Model::kDefaultSize, Model::kDefaultSize, classes);
-    return std::make_shared<Model>(random_weights(plan, seed),
-                                   "random weights (seed " + std::to_string(seed) + ")",
-                                   imagenet_metadata(arch, plan.num_classes), threads, target);
+    files = open_model_files(dir, weights_path);  // PackageError -> micronet_halide.PackageError
   }
-  const std::string path = existing_file(weights, "weights file");
+  const std::string api = files.package ? files.package->device_api() : target;
+  if (files.package && api != "host") {
+    const auto& t = valid_targets();
+    if (std::find(t.begin(), t.end(), api) == t.end())
+      throw py::value_error("package " + dir + " holds " + api + " kernels, and this build's runtime has no " + api +
+                            " support (it runs " + join(t) + ")");
+  }
+  const int threads = threads_or_default(threads_arg, api);
+  if (files.weights_path.empty()) {
+    const std::string what = dir.empty() ? "'" + arch + "'" : "package='" + dir + "'";
+    const std::string msg = "micronet_halide.load(" + what + "): " +
+                            (dir.empty() ? std::string("no weights given") : "the package has no weights and none were given") +
+                            ", using RANDOM weights (seed " + std::to_string(seed) + "); outputs are meaningless";
+    if (PyErr_WarnEx(PyExc_UserWarning, msg.c_str(), 1) != 0) throw py::error_already_set();
+  }
   py::gil_scoped_release nogil;
-  WeightsFile file = read_weights_file(path);
-  ModelMetadata meta = std::move(file.meta);
-  meta.arch = resolve_arch(arch, meta, path);
-  if (classes > 0) meta.num_classes = classes;
-  const std::string source = path + " (as MicroNet-" + meta.arch + ")";
-  return std::make_shared<Model>(std::move(file.tensors), source, std::move(meta), threads, target);
+  const ModelPackage* pkg = files.package.get();
+  const int h = files.meta.input_h > 0 ? files.meta.input_h : pkg ? pkg->input_h() : Model::kDefaultSize;
+  const int w = files.meta.input_w > 0 ? files.meta.input_w : pkg ? pkg->input_w() : Model::kDefaultSize;
+  const ModelPlan plan = plan_model_files(files, arch, h, w, classes, kPythonArgs);
+  const auto kernels = std::dynamic_pointer_cast<const ModelPackage>(
+      kernel_source_for(files, plan, target, python_compiler(), kPythonArgs));
+  std::string source;
+  TensorMap tensors = take_weights(files, plan, seed, &source);
+  ModelMetadata meta = files.weights_path.empty() ? imagenet_metadata(plan.arch, plan.num_classes) : files.meta;
+  meta.arch = plan.arch;
+  meta.num_classes = plan.num_classes;
+  meta.input_h = plan.input_h;
+  meta.input_w = plan.input_w;
+  if (!files.weights_path.empty())
+    source += " (as MicroNet-" + plan.arch + (dir.empty() ? std::string() : " from package " + dir) + ")";
+  return std::make_shared<Model>(std::move(tensors), source, std::move(meta), threads,
+                                 kernels ? kernels->device_api() : target, kernels);
 }
 
 void convert(const std::string& arch, const py::object& checkpoint, const py::object& out,
@@ -345,106 +305,51 @@ py::dict benchmark(Model& m, int batch, int iters, int warmup, std::optional<int
 }
 
 // Where compile() looks for micronet-compile, in order: $MICRONET_COMPILE, the build's bin/
-// beside this module's folder (build/python -> build/bin, as the CLI finds it beside itself),
-// this module's folder. compile() then tries PATH.
+// beside the package's folder (build/python/micronet_halide/_native*.so -> build/bin, as the
+// CLI finds it beside itself), the package's folder. compile() then tries PATH.
 std::vector<std::string> compiler_candidates() {
   std::vector<std::string> out;
   if (const char* e = std::getenv("MICRONET_COMPILE"); e && *e) out.push_back(e);
   Dl_info info;
   if (dladdr(reinterpret_cast<void*>(&compiler_candidates), &info) && info.dli_fname) {
     const std::filesystem::path dir = std::filesystem::absolute(info.dli_fname).parent_path();
-    out.push_back((dir.parent_path() / "bin" / "micronet-compile").string());
+    out.push_back((dir.parent_path().parent_path() / "bin" / "micronet-compile").string());
     out.push_back((dir / "micronet-compile").string());
   }
   return out;
 }
 
-// micronet_halide.compile(): the CLI's `micronet compile` (micronet-compile, which links the
-// Halide compiler and runs the build's generators), its progress lines on sys.stderr.
-constexpr const char* kCompileSource = R"PY(
-def compile(arch=None, config=None, *, out, target="host", size=None, classes=None, tuning=None,
-            weights=None, jobs=None, cache_dir=None, generators=None, quiet=False):
-    """Compile a network for a target into a model package (as `micronet compile`; the
-    arguments are its flags) and return the package folder (absolute). Load it with
-    load(package=...).
+OnDemandCompiler python_compiler() {
+  std::string exe = "micronet-compile";
+  bool found = false;
+  for (const std::string& c : compiler_candidates())
+    if (access(c.c_str(), X_OK) == 0) {
+      exe = c;
+      found = true;
+      break;
+    }
+  if (!found)
+    if (const char* path = std::getenv("PATH"))
+      for (std::string rest = path; !rest.empty();) {
+        const size_t colon = rest.find(':');
+        const std::string dir = rest.substr(0, colon);
+        rest = colon == std::string::npos ? "" : rest.substr(colon + 1);
+        const std::string c = (dir.empty() ? "." : dir) + "/micronet-compile";
+        if (access(c.c_str(), X_OK) == 0) {
+          exe = c;
+          break;
+        }
+      }
+  return {exe, default_tuning_file()};
+}
 
-    arch: 'm0'..'m3', or config: a config JSON file (models/configs/ has M0..M3) or a dict
-    of that schema. out: the package folder. target: 'host', 'x86-64-linux-avx2',
-    'x86-64-linux-avx512', 'arm-64-linux', 'arm-64-android', 'opencl', 'cuda' or another
-    Halide target string. size: int, (H, W) or 'HxW' the schedules are estimated for
-    (default: the config's). classes: the head's classes (default: the weights', else the
-    config's). tuning: tuning records (default: the build's schedules/tuning_db.txt).
-    weights: a .safetensors file checked against the network and copied into the package.
-    jobs: generators run at once (default: the cores). cache_dir: the compiled-kernel cache
-    (default: $MICRONET_CACHE_DIR, else ~/.cache/micronet). generators: the folder of the
-    generator executables. quiet: no progress lines (otherwise one per kernel on stderr).
-
-    Runs micronet-compile: $MICRONET_COMPILE, else the build's bin/ beside this module's
-    folder, else PATH. ValueError for bad arguments (as the CLI's usage errors: exit 2),
-    RuntimeError when compiling fails (with the compiler's output), FileNotFoundError when
-    micronet-compile is missing.
-    """
-    import json as _json, os as _os, shutil as _shutil, subprocess as _sp, sys as _sys, tempfile as _tf
-    if (arch is None) == (config is None):
-        raise ValueError("compile() needs one network: arch ('m0'..'m3') or config (a JSON file or dict)")
-    exe = None
-    for c in _compiler_candidates():
-        if _os.path.isfile(c) and _os.access(c, _os.X_OK):
-            exe = c
-            break
-    exe = exe or _shutil.which("micronet-compile")
-    if exe is None:
-        raise FileNotFoundError("micronet_halide.compile() runs micronet-compile, which was not found (looked at "
-                                + ", ".join(_compiler_candidates()) + " and PATH): it is built by host builds "
-                                "(build/bin/micronet-compile); set MICRONET_COMPILE to its path")
-    tmp = None
-    argv = [exe]
-    try:
-        if arch is not None:
-            argv += ["--arch", str(arch)]
-        elif isinstance(config, dict):
-            tmp = _tf.NamedTemporaryFile("w", suffix=".json", delete=False)
-            _json.dump(config, tmp)
-            tmp.close()
-            argv += ["--config", tmp.name]
-        else:
-            argv += ["--config", _os.fsdecode(config)]
-        argv += ["--target", str(target), "--out", _os.fsdecode(out)]
-        if size is not None:
-            if isinstance(size, int):
-                size = "%dx%d" % (size, size)
-            elif not isinstance(size, str):
-                size = "%dx%d" % tuple(size)
-            argv += ["--size", size]
-        for flag, v in (("--classes", classes), ("--jobs", jobs)):
-            if v is not None:
-                argv += [flag, str(int(v))]
-        for flag, v in (("--tuning", tuning), ("--weights", weights), ("--cache-dir", cache_dir),
-                        ("--generators", generators)):
-            if v is not None:
-                argv += [flag, _os.fsdecode(v)]
-        p = _sp.Popen(argv, stdout=_sp.PIPE, stderr=_sp.STDOUT, text=True)
-        lines = []
-        for line in p.stdout:
-            lines.append(line)
-            if not quiet:
-                _sys.stderr.write(line)
-                _sys.stderr.flush()
-        rc = p.wait()
-    finally:
-        if tmp is not None:
-            _os.unlink(tmp.name)
-    if rc != 0:
-        text = "".join(lines[-40:]).strip()
-        msg = "micronet-compile failed (exit %d): %s" % (rc, text)
-        raise ValueError(msg) if rc == 2 else RuntimeError(msg)
-    return _os.path.abspath(_os.fsdecode(out))
-)PY";
 
 }  // namespace
 }  // namespace micronet::bindings
 
-PYBIND11_MODULE(micronet_halide, m) {
+// The native half of the micronet_halide package (bindings/micronet_halide/__init__.py
+// re-exports it, with compile() from _compile.py).
+PYBIND11_MODULE(_native, m) {
   namespace b = micronet::bindings;
   m.doc() =
       "MicroNet (M0..M3) compiled ahead of time with Halide, for the host CPU.\n\n"
@@ -598,7 +503,6 @@ PYBIND11_MODULE(micronet_halide, m) {
         "models without preprocessing metadata. Model.preprocess() follows a model's file.");
   m.def("_compiler_candidates", &b::compiler_candidates,
         "Paths compile() tries for micronet-compile, in order (then PATH).");
-  py::exec(b::kCompileSource, m.attr("__dict__"));
   m.def("archs", &micronet::known_archs, "The architectures load() accepts.");
   m.def("targets", &b::targets_dict,
         "{target: {'compiled', 'runnable', 'kernels', 'reason'}} for 'host', 'opencl' and\n"

@@ -2,7 +2,7 @@
 # whose build has no LibTorch (aarch64 under qemu) or whose kernels run elsewhere (OpenCL):
 # the host build's `micronet cases` writes reference cases of every kernel of M0..M3 (setup
 # fixture), then the target's `micronet check` replays them, one test per op family plus
-# one for the four whole models (runtime/kernel_cases.h, tools/cmd_check.cpp).
+# one for the four whole models (formats/kernel_cases.h, tools/cmd_check.cpp).
 #
 #   micronet_kernel_case_tests(<prefix>
 #     CASES_WRITER <host micronet with LibTorch>

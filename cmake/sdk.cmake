@@ -14,7 +14,7 @@ add_library(micronet_sdk SHARED ${PROJECT_SOURCE_DIR}/runtime/sdk_version.cpp)
 # its dependencies (the kernels through the registry, the Halide runtime, threads, dl).
 target_link_libraries(micronet_sdk PRIVATE
   -Wl,--whole-archive $<TARGET_FILE:micronet_runtime> $<TARGET_FILE:micronet_models>
-  $<TARGET_FILE:micronet_formats> -Wl,--no-whole-archive micronet_runtime)
+  $<TARGET_FILE:micronet_formats> $<TARGET_FILE:micronet_support> -Wl,--no-whole-archive micronet_runtime)
 target_include_directories(micronet_sdk INTERFACE $<INSTALL_INTERFACE:include/micronet>)
 target_compile_definitions(micronet_sdk PRIVATE MICRONET_SDK_VERSION="${PROJECT_VERSION}")
 set_target_properties(micronet_sdk PROPERTIES OUTPUT_NAME micronet EXPORT_NAME runtime
@@ -29,15 +29,14 @@ install(EXPORT micronet_sdk_targets NAMESPACE micronet:: FILE micronet_halide-ta
         DESTINATION lib/cmake/micronet_halide COMPONENT sdk)
 # The headers keep their folders, so code includes them as the project does
 # ("runtime/halide_model.h").
-foreach(dir models runtime)
+foreach(dir formats support models runtime)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/${dir}/ DESTINATION include/micronet/${dir} COMPONENT sdk
           FILES_MATCHING PATTERN "*.h"
-          # Not in the library: the LibTorch reference, .pth import, datasets, OpenCV images.
-          PATTERN "reference" EXCLUDE PATTERN "checkpoint" EXCLUDE PATTERN "datasets" EXCLUDE
-          PATTERN "pretrained" EXCLUDE PATTERN "preprocess.h" EXCLUDE PATTERN "image_read.h" EXCLUDE
-          PATTERN "grey_image.h" EXCLUDE)
+          # Not in the library: .pth import (zip, unpickler), IDX datasets, shipped weights.
+          PATTERN "pretrained" EXCLUDE PATTERN "configs" EXCLUDE PATTERN "zip_reader.h" EXCLUDE
+          PATTERN "restricted_unpickler.h" EXCLUDE PATTERN "idx_reader.h" EXCLUDE
+          PATTERN "checkpoint_import.h" EXCLUDE)
 endforeach()
-install(FILES ${PROJECT_SOURCE_DIR}/generators/layout.h DESTINATION include/micronet/generators COMPONENT sdk)
 file(WRITE ${CMAKE_CURRENT_BINARY_DIR}/micronet_halide-config.cmake
   "include(\${CMAKE_CURRENT_LIST_DIR}/micronet_halide-targets.cmake)\n")
 set(_sdk_version_file ${CMAKE_CURRENT_BINARY_DIR}/micronet_halide-config-version.cmake)

@@ -16,17 +16,20 @@
 
 #include "Halide.h"
 #include "autotune/candidate_compiler.h"
-#include "autotune/subprocess.h"
+#include "formats/tuning_record.h"
+#include "support/paths.h"
+#include "support/subprocess.h"
 #include "autotune/tuning_db.h"
 #include "models/config_json.h"
 #include "models/kernel_plan.h"
 #include "models/model_metadata.h"
 #include "models/state_dict_layout.h"
-#include "runtime/file_io.h"
-#include "runtime/json_lite.h"
+#include "formats/file_io.h"
+#include "formats/json_lite.h"
 #include "runtime/package.h"
-#include "runtime/safetensors.h"
-#include "runtime/sha256.h"
+#include "support/targets.h"
+#include "formats/safetensors.h"
+#include "formats/sha256.h"
 #include "schedules/knobs.h"
 
 namespace fs = std::filesystem;
@@ -61,32 +64,14 @@ std::map<std::string, ScheduleChoice> read_schedule_choices(const std::string& p
     }
     return out;
   }
-  // schedules/knobs.h: `<family> <kernel> knob=value ...`, the last line of a kernel wins.
-  std::string line;
-  int line_no = 0;
-  while (std::getline(f, line)) {
-    ++line_no;
-    std::istringstream in(line);
-    std::string fam, kernel, kv;
-    if (!(in >> fam) || fam[0] == '#' || !(in >> kernel) || fam != family) continue;
+  // The text format (formats/tuning_record.h): the last line of a kernel wins.
+  for (const TuningLine& r : read_tuning_lines(path)) {
+    if (r.family != family) continue;
     Choice c;
-    while (in >> kv) {
-      const size_t eq = kv.find('=');
-      if (eq == std::string::npos)
-        throw std::invalid_argument(path + ":" + std::to_string(line_no) + ": '" + kv + "' is not knob=value");
-      const std::string k = kv.substr(0, eq), v = kv.substr(eq + 1);
-      if (k == "autoscheduler") {
-        c.candidate.autoscheduler = v;
-        continue;
-      }
-      try {
-        c.candidate.knobs.set(k, std::stoi(v));
-      } catch (const std::exception&) {
-        throw std::invalid_argument(path + ":" + std::to_string(line_no) + ": knob " + k + "=" + v + " is not an integer");
-      }
-    }
-    c.record = line;
-    out[kernel] = c;
+    c.candidate.autoscheduler = r.autoscheduler;
+    for (const auto& [k, v] : r.knobs) c.candidate.knobs.set(k, v);
+    c.record = r.text;
+    out[r.kernel] = c;
   }
   return out;
 }
@@ -96,19 +81,12 @@ namespace {
 std::string quote(const std::string& s) { return json_quote(s); }
 
 void run_checked(const std::vector<std::string>& argv, const std::string& log, const std::string& what) {
-  const tune::ProcessResult r = tune::run_process(argv, 300, log);
+  const ProcessResult r = run_process(argv, 300, log);
   if (!r.start_error.empty()) throw std::runtime_error(what + ": " + r.start_error);
   if (r.exit_code != 0) throw std::runtime_error(what + " failed:\n" + r.output);
 }
 
 }  // namespace
-
-std::string default_cache_dir() {
-  if (const char* d = std::getenv("MICRONET_CACHE_DIR"); d && *d) return d;
-  if (const char* d = std::getenv("XDG_CACHE_HOME"); d && *d) return std::string(d) + "/micronet";
-  if (const char* d = std::getenv("HOME"); d && *d) return std::string(d) + "/.cache/micronet";
-  return "/tmp/micronet-cache";
-}
 
 PackageResult compile_package(const PackageOptions& o, std::ostream& progress) {
   const auto start = Clock::now();
@@ -146,8 +124,8 @@ PackageResult compile_package(const PackageOptions& o, std::ostream& progress) {
 
   const std::vector<KernelSpec> specs = kernels_for({plan});
   const std::map<std::string, ScheduleChoice> choices = read_schedule_choices(o.tuning, family);
-  const std::string gen_dir = o.generator_dir.empty() ? tune::executable_dir() : o.generator_dir;
-  const std::string cache = (o.cache_dir.empty() ? default_cache_dir() : o.cache_dir) + "/kernels";
+  const std::string gen_dir = o.generator_dir.empty() ? executable_dir() : o.generator_dir;
+  const std::string cache = (o.cache_dir.empty() ? cache_dir() : o.cache_dir) + "/kernels";
   fs::create_directories(cache);
   fs::create_directories(o.out);
 

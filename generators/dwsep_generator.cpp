@@ -2,9 +2,9 @@
 // then a 1xk conv (stride (1,s), groups C_in*e1, -> C_in*e1*e2), each with BatchNorm
 // folded into weight/bias at load time, followed by the shared epilogue.
 #include "Halide.h"
-#include "generators/epilogue.h"
+#include "algorithms/epilogue.h"
 #include "generators/generator_params.h"
-#include "generators/layout.h"
+#include "models/kernel_abi.h"
 #include "schedules/schedule.h"
 
 namespace micronet::gen {

@@ -5,7 +5,7 @@
 #include <stdexcept>
 
 #include "Halide.h"
-#include "generators/epilogue.h"
+#include "algorithms/epilogue.h"
 #include "generators/generator_params.h"
 #include "schedules/schedule.h"
 

@@ -1,7 +1,7 @@
 // Head: ReLU6 -> global average pool -> h_swish -> Linear+BN1d+h_swish -> (dropout: identity
 // at inference) -> Linear+BN1d+h_swish. BatchNorm1d is folded into each Linear at load time.
 #include "Halide.h"
-#include "generators/activations.h"
+#include "algorithms/activations.h"
 #include "generators/generator_params.h"
 #include "schedules/schedule.h"
 

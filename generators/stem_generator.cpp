@@ -2,9 +2,9 @@
 // with groups g1, g1 -> g1*g2, BatchNorm folded into both, ReLU6. The shuffle(g1) that
 // follows is an index map handed to the next kernel, not a data move.
 #include "Halide.h"
-#include "generators/activations.h"
+#include "algorithms/activations.h"
 #include "generators/generator_params.h"
-#include "generators/layout.h"
+#include "models/kernel_abi.h"
 #include "schedules/schedule.h"
 
 namespace micronet::gen {

@@ -25,17 +25,17 @@ struct BlockRow {
 struct ModelConfig {
   std::string arch;          // "m0".."m3", or a custom config's name
   std::string config_name;   // official NET_CONFIG name
-  int stem_channels;
+  int stem_channels = 0;
   std::array<int, 2> stem_groups;
-  int out_channels;          // width of the first head Linear
+  int out_channels = 0;      // width of the first head Linear
   std::array<float, 2> init_a;
   std::array<float, 2> init_b;
   std::array<float, 2> init_a_block3 = {1.0f, 0.0f};
   float act_max = 2.0f;
   int reduction = 8;
-  float dropout;
+  float dropout = 0.0f;
   int num_classes = 1000;
-  std::vector<BlockRow> rows;
+  std::vector<BlockRow> rows = {};
   int input_h = 224, input_w = 224;  // the size the model is meant for (plans may use others)
 };
 

@@ -8,8 +8,8 @@
 #include <sstream>
 
 #include "models/plan.h"
-#include "runtime/file_io.h"
-#include "runtime/json_lite.h"
+#include "formats/file_io.h"
+#include "formats/json_lite.h"
 
 namespace micronet {
 

@@ -1,6 +1,6 @@
 // Model configurations as JSON files (models/configs/m0.json .. m3.json, and users' own):
 // the per-model settings and the official configuration table's rows, each row an object
-// keyed by the official column names. README "Compile for your device" shows the schema:
+// keyed by the official column names. docs/compile.md shows the schema:
 //
 //   {"name": "m0", "config_name": "msnx_dy6_exp4_4M_221",
 //    "stem_ch": 4, "stem_groups": [2, 2], "out_ch": 640,

@@ -44,8 +44,8 @@ std::string KernelSpec::name() const {
       s << "_c" << in_channels << "x" << out_channels << "_g" << groups;
       break;
   }
-  if (act == 1) s << "_relu6";
-  if (act == 2) s << "_sm" << J << "x" << K << "q" << squeeze;
+  if (act == kActReLU6) s << "_relu6";
+  if (act == kActShiftMax) s << "_sm" << J << "x" << K << "q" << squeeze;
   if (select_output) s << "_sel";
   if (residual) s << "_res";
   return s.str();
@@ -157,7 +157,7 @@ std::vector<KernelStep> lower_plan(const ModelPlan& plan) {
           k.family = KernelFamily::Stem;
           k.groups = op.groups;
           k.groups2 = op.groups2;
-          k.act = 1;
+          k.act = kActReLU6;
           break;
         case OpKind::Head:
           k.family = KernelFamily::Head;
@@ -180,10 +180,10 @@ std::vector<KernelStep> lower_plan(const ModelPlan& plan) {
           (op.kind == OpKind::GroupConv || op.kind == OpKind::DepthwiseSep)) {
         const Op& next = b.ops[oi + 1];
         if (next.kind == OpKind::ReLU6) {
-          k.act = 1;
+          k.act = kActReLU6;
           st.act_op = int(++oi);
         } else if (next.kind == OpKind::ShiftMax) {
-          k.act = 2;
+          k.act = kActShiftMax;
           k.J = next.J;
           k.K = next.K;
           k.squeeze = next.squeeze;

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "models/kernel_abi.h"
 #include "models/plan.h"
 
 namespace micronet {
@@ -25,7 +26,7 @@ struct KernelSpec {
   int groups2 = 1;             // stem: g2
   int kernel = 1, stride = 1, exp1 = 1, exp2 = 1;
   int hidden = 0, classes = 0; // head
-  int act = 0;                 // 0 none, 1 ReLU6, 2 Dynamic Shift-Max
+  int act = kActNone;          // models/kernel_abi.h: none, ReLU6 or Dynamic Shift-Max
   int J = 2, K = 1, squeeze = 4;
   bool select_output = false, residual = false;
   int est_h = 0, est_w = 0;    // input spatial size in the 224x224 plan (estimates only)

@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "runtime/tensor.h"
+#include "formats/tensor.h"
 
 namespace micronet {
 

@@ -6,7 +6,7 @@
 #include <cstdint>
 
 #include "models/plan.h"
-#include "runtime/tensor.h"
+#include "formats/tensor.h"
 
 namespace micronet {
 

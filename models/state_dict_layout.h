@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "models/plan.h"
-#include "runtime/tensor.h"
+#include "formats/tensor.h"
 
 namespace micronet {
 

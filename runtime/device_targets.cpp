@@ -6,7 +6,7 @@
 #include <map>
 
 #include "HalideRuntime.h"
-#include "generators/layout.h"
+#include "models/kernel_abi.h"
 #include "runtime/halide_model.h"
 #ifdef MICRONET_HAVE_OPENCL
 #include "HalideRuntimeOpenCL.h"

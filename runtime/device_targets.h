@@ -26,8 +26,8 @@ const std::vector<KernelEntry>& kernels_for_target(const std::string& target);
 // Worker threads when the caller names none: 1 on the host (more is the caller's choice:
 // runtime/threading.h); on a GPU target, where they only stage the input
 // (DeviceRun::upload_input_checked), the CPUs this process may use, at most 8: on an H100's
-// 16-core host a batch of 64 224x224 images went up as fast with 8 as with 16 (README, "The
-// input path on cuda").
+// 16-core host a batch of 64 224x224 images went up as fast with 8 as with 16 (docs/targets.md;
+// results/gpu/h100-2026-11-27/README.md, "Staging threads").
 int default_worker_threads(const std::string& target);
 
 // Whether `target` can run here: "" when a tiny device allocation succeeds, else the
@@ -35,7 +35,7 @@ int default_worker_threads(const std::string& target);
 std::string probe_target(const std::string& target);
 
 // Device state of one model for one batch size: one device buffer per activation tensor
-// (with the same kRowHalo slack as the host arena, generators/layout.h), weights uploaded
+// (with the same kRowHalo slack as the host arena, models/kernel_abi.h), weights uploaded
 // once on first use, host pointers of a step's buffers rebound to device ones.
 class DeviceRun {
  public:

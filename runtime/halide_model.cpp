@@ -6,7 +6,7 @@
 #include <optional>
 
 #include "HalideRuntime.h"
-#include "generators/layout.h"
+#include "models/kernel_abi.h"
 #include "runtime/kernel_call.h"
 #include "models/state_dict_layout.h"
 #include "runtime/arena.h"

@@ -14,7 +14,7 @@
 #include "models/plan.h"
 #include "runtime/arena.h"
 #include "runtime/prepared_weights.h"
-#include "runtime/tensor.h"
+#include "formats/tensor.h"
 #include "runtime/threading.h"
 
 namespace micronet {
@@ -66,8 +66,8 @@ class HalideModel {
   static void set_num_threads(int threads);
   static int num_threads();
 
-  // How run() spreads a batch over the worker threads (runtime/threading.h; README,
-  // "Throughput"): first `tasks` images as parallel tasks, one image per task, each running
+  // How run() spreads a batch over the worker threads (runtime/threading.h;
+  // docs/performance.md, "Threads and batches on the CPU"): first `tasks` images as parallel tasks, one image per task, each running
   // the whole network on one thread with its kernels' loops inline (its activations stay in
   // that core's cache, and threads never wait for each other inside a kernel); then
   // `tail_images` images one at a time, each either with every kernel's parallel loops spread

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "HalideRuntime.h"
-#include "generators/layout.h"
+#include "models/kernel_abi.h"
 #include "runtime/device_targets.h"
 #include "runtime/halide_model.h"
 
@@ -43,7 +43,7 @@ struct HBuf {
 const halide_type_t kF32(halide_type_float, 32), kI32(halide_type_int, 32);
 
 // A dense (W, H, C, N) tensor described with kRowHalo phantom columns on each side of
-// every row (see generators/layout.h): x runs from -kRowHalo over the real row stride.
+// every row (see models/kernel_abi.h): x runs from -kRowHalo over the real row stride.
 HBuf with_row_halo(const float* t, int w, int h, int c, int n) {
   HBuf b(t - kRowHalo, kF32, {w + 2 * kRowHalo, h, c, n});
   b.dims[0].min = -kRowHalo;
@@ -63,7 +63,7 @@ const int32_t kIntDummy[1] = {0};
 void push_epilogue(std::vector<HBuf>& b, const KernelStep& s, const PreparedStep& p, int batch,
                    const float* residual, int spatial_dims) {
   const KernelSpec& k = s.spec;
-  const bool sm = k.act == 2;
+  const bool sm = k.act == kActShiftMax;
   const int C = k.out_channels, S = p.squeeze, JK = C * k.J * k.K, N = batch;
   b.push_back(sm ? f32(p.fc1_w, {C, S}) : HBuf(kFloatDummy, kF32, {1, 1}));
   b.push_back(sm ? f32(p.fc1_b, {S}) : HBuf(kFloatDummy, kF32, {1}));

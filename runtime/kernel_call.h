@@ -11,7 +11,7 @@ namespace micronet {
 
 // input: the stored tensor the step reads (planes in the order in_map refers to); for a stem
 // or factorized-depthwise step it must have kRowHalo floats of readable memory before and
-// after it (generators/layout.h);
+// after it (models/kernel_abi.h);
 // residual: the block input (nullptr unless spec.residual); output: N x C x H x W.
 // Throws RunError (runtime/halide_model.h) naming the kernel on failure.
 // device: for a GPU target, rebinds every argument from host to device memory

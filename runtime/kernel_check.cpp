@@ -4,7 +4,7 @@
 #include <limits>
 #include <memory>
 
-#include "generators/layout.h"
+#include "models/kernel_abi.h"
 #include "runtime/device_targets.h"
 #include "runtime/kernel_call.h"
 

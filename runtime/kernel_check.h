@@ -1,4 +1,4 @@
-// Replaying one reference case (runtime/kernel_cases.h) through one compiled kernel on a
+// Replaying one reference case (formats/kernel_cases.h) through one compiled kernel on a
 // target: the logical input is staged into stored planes (the step's index maps) inside a
 // buffer with NaN-filled kRowHalo slack on each side, as the arena provides (a kernel that
 // lets halo values leak into its result fails); the output is mapped back to logical
@@ -8,7 +8,7 @@
 #include <string>
 
 #include "models/kernel_plan.h"
-#include "runtime/kernel_cases.h"
+#include "formats/kernel_cases.h"
 #include "runtime/kernel_registry.h"
 #include "runtime/prepared_weights.h"
 

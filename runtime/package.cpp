@@ -3,14 +3,13 @@
 #include <dlfcn.h>
 #include <sys/stat.h>
 
-#include <sstream>
-
 #include "HalideRuntime.h"
 #include "models/config_json.h"
-#include "runtime/file_io.h"
-#include "runtime/json_lite.h"
-#include "runtime/sha256.h"
-#include "runtime/tensor.h"
+#include "formats/file_io.h"
+#include "formats/json_lite.h"
+#include "formats/sha256.h"
+#include "formats/tensor.h"
+#include "support/targets.h"
 
 #ifndef MICRONET_PROJECT_VERSION
 #define MICRONET_PROJECT_VERSION "unknown"
@@ -21,55 +20,6 @@ namespace micronet {
 const char* package_runtime_version() { return MICRONET_PROJECT_VERSION; }
 
 namespace {
-
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  std::string cur;
-  std::istringstream in(s);
-  while (std::getline(in, cur, sep)) out.push_back(cur);
-  return out;
-}
-
-#if defined(__x86_64__)
-// The CPU flags each Halide x86 feature needs (GCC's __builtin_cpu_supports names).
-bool cpu_has(const std::string& f) {
-  __builtin_cpu_init();
-  if (f == "sse4.1") return __builtin_cpu_supports("sse4.1");
-  if (f == "avx") return __builtin_cpu_supports("avx");
-  if (f == "avx2") return __builtin_cpu_supports("avx2");
-  if (f == "fma") return __builtin_cpu_supports("fma");
-  if (f == "avx512f") return __builtin_cpu_supports("avx512f");
-  if (f == "avx512cd") return __builtin_cpu_supports("avx512cd");
-  if (f == "avx512bw") return __builtin_cpu_supports("avx512bw");
-  if (f == "avx512dq") return __builtin_cpu_supports("avx512dq");
-  if (f == "avx512vl") return __builtin_cpu_supports("avx512vl");
-  if (f == "avx512ifma") return __builtin_cpu_supports("avx512ifma");
-  if (f == "avx512vbmi") return __builtin_cpu_supports("avx512vbmi");
-  if (f == "avx512vnni") return __builtin_cpu_supports("avx512vnni");
-  if (f == "avx512bf16") return __builtin_cpu_supports("avx512bf16");
-  return true;
-}
-const std::map<std::string, std::vector<std::string>>& x86_feature_flags() {
-  static const std::map<std::string, std::vector<std::string>> m = {
-      {"sse41", {"sse4.1"}},
-      {"avx", {"avx"}},
-      {"avx2", {"avx2"}},
-      {"fma", {"fma"}},
-      {"avx512", {"avx512f", "avx512cd"}},
-      {"avx512_skylake", {"avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"}},
-      {"avx512_cannonlake", {"avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl", "avx512ifma", "avx512vbmi"}},
-      {"avx512_sapphirerapids",
-       {"avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl", "avx512ifma", "avx512vbmi", "avx512vnni",
-        "avx512bf16"}},
-  };
-  return m;
-}
-constexpr const char* kHostArch = "x86-64";
-#elif defined(__aarch64__)
-constexpr const char* kHostArch = "arm-64";
-#else
-constexpr const char* kHostArch = "unknown";
-#endif
 
 // JsonValue back to text (for the config, parsed again by config_from_json).
 std::string to_text(const JsonValue& v) {
@@ -109,34 +59,6 @@ void export_halide_runtime() {
 }
 
 }  // namespace
-
-std::string device_api_of(const std::string& halide_target) {
-  for (const std::string& f : split(halide_target, '-')) {
-    if (f == "opencl") return "opencl";
-    if (f == "cuda") return "cuda";
-  }
-  return "host";
-}
-
-std::string target_mismatch(const std::string& halide_target) {
-  const std::vector<std::string> parts = split(halide_target, '-');
-  if (parts.size() < 3) return "'" + halide_target + "' is not a Halide target string";
-  const std::string arch = parts[0] + "-" + parts[1];
-  if (arch != kHostArch)
-    return "the package is compiled for " + arch + " (" + halide_target + "), this machine is " + kHostArch;
-  if (parts[2] != "linux") return "the package is compiled for " + parts[2] + " (" + halide_target + "), this runtime runs on linux";
-#if defined(__x86_64__)
-  for (size_t i = 3; i < parts.size(); ++i) {
-    auto it = x86_feature_flags().find(parts[i]);
-    if (it == x86_feature_flags().end()) continue;
-    for (const std::string& flag : it->second)
-      if (!cpu_has(flag))
-        return "the package is compiled for CPU feature " + parts[i] + " (" + halide_target + "), and this CPU lacks " +
-               flag + "; compile one for this machine with --target host";
-  }
-#endif
-  return "";
-}
 
 std::shared_ptr<const ModelPackage> ModelPackage::open(const std::string& dir) {
   const std::string manifest_path = dir + "/" + kPackageManifest;

@@ -35,13 +35,6 @@ struct PackageError : std::runtime_error {
 // The version packages are compatible with (the project version of this runtime).
 const char* package_runtime_version();
 
-// "" when `halide_target` (e.g. "x86-64-linux-avx2-fma-no_runtime") can run on this CPU,
-// else why not ("the package is for arm-64, this machine is x86-64"; "this CPU lacks avx512bw
-// (feature avx512_skylake)").
-std::string target_mismatch(const std::string& halide_target);
-// "host", "opencl" or "cuda": the API a package's kernels run through.
-std::string device_api_of(const std::string& halide_target);
-
 class ModelPackage : public KernelSource {
  public:
   // Throws PackageError (see above). Thread-safe; packages may be opened concurrently and

@@ -100,7 +100,7 @@ std::vector<PreparedStep> prepare_weights(const ModelPlan& plan,
         break;
       }
     }
-    if (k.act == 2) {
+    if (k.act == kActShiftMax) {
       const Op& sm = plan.blocks[st.block].ops[st.act_op];
       const int64_t C = sm.in_channels, S = sm.squeeze, JK = C * sm.J * sm.K;
       ps.squeeze = sm.squeeze;

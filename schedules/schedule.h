@@ -4,7 +4,7 @@
 #pragma once
 
 #include "Halide.h"
-#include "generators/epilogue.h"
+#include "algorithms/epilogue.h"
 #include "schedules/knob_space.h"
 #include "schedules/knobs.h"
 

@@ -19,7 +19,7 @@ PACKAGES=(
   dataset-fashion-mnist             # Fashion-MNIST IDX files: training, eval, tests
   libxgboost-dev                    # the autotuner's cost model (autotune/cost_model.cpp)
   python3-matplotlib                # tuning curves and report plots
-  parallel                          # sharded tuning across machines (README)
+  parallel                          # sharded tuning across machines (docs/autotuning.md)
 )
 
 SUDO=""

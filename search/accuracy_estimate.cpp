@@ -11,9 +11,10 @@
 #include <thread>
 
 #include "autotune/candidate_compiler.h"
-#include "autotune/subprocess.h"
+#include "support/paths.h"
+#include "support/subprocess.h"
 #include "models/config_json.h"
-#include "runtime/safetensors.h"
+#include "formats/safetensors.h"
 
 namespace fs = std::filesystem;
 
@@ -62,7 +63,7 @@ std::vector<double> AccuracyEstimator::estimate(const std::vector<TrainingJob>& 
     if (it != cache_.end()) out[i] = it->second;
     else todo.push_back(i);
   }
-  const std::string exe = o_.micronet_exe.empty() ? tune::executable_dir() + "/micronet" : o_.micronet_exe;
+  const std::string exe = o_.micronet_exe.empty() ? executable_dir() + "/micronet" : o_.micronet_exe;
   std::atomic<size_t> next{0};
   std::mutex mu;
   std::vector<std::string> errors;
@@ -91,7 +92,7 @@ std::vector<double> AccuracyEstimator::estimate(const std::vector<TrainingJob>& 
       if (o_.train_limit > 0) argv.insert(argv.end(), {"--train-limit", std::to_string(o_.train_limit)});
       if (!o_.data_dir.empty()) argv.insert(argv.end(), {"--data-dir", o_.data_dir});
       const auto t0 = std::chrono::steady_clock::now();
-      const tune::ProcessResult r = tune::run_process(argv, 4 * 3600, base + ".log");
+      const ProcessResult r = run_process(argv, 4 * 3600, base + ".log");
       const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       double acc = -1;
       std::string err;

@@ -13,7 +13,8 @@
 
 #include "Halide.h"
 #include "autotune/candidate_compiler.h"
-#include "autotune/subprocess.h"
+#include "support/paths.h"
+#include "support/subprocess.h"
 #include "autotune/tuning_db.h"
 #include "autotune/workloads.h"
 #include "compiler/package_compiler.h"
@@ -22,7 +23,8 @@
 #include "models/plan.h"
 #include "models/random_weights.h"
 #include "runtime/package.h"
-#include "runtime/sha256.h"
+#include "support/targets.h"
+#include "formats/sha256.h"
 #include "runtime/prepared_weights.h"
 #include "schedules/knobs.h"
 #include "search/search_space.h"
@@ -103,7 +105,7 @@ LatencyPredictor::LatencyPredictor(PredictorOptions o, LatencyTable& table) : op
   conditions_.target = halide_target;
   conditions_.batch = options_.batch;
   conditions_.threads = options_.threads;
-  const std::string generators = options_.generator_dir.empty() ? tune::executable_dir() : options_.generator_dir;
+  const std::string generators = options_.generator_dir.empty() ? executable_dir() : options_.generator_dir;
   conditions_.kernels = kernel_compiler_identity(generators);
   if (conditions_.kernels.empty())
     throw std::invalid_argument("no generator executables (micronet_<family>.generator) in " + generators);
@@ -244,13 +246,13 @@ NetworkTiming LatencyPredictor::measure_network(const ModelConfig& cfg, int size
                                                 std::ostream& progress) {
   const Prediction p = predict(cfg, size, classes, progress);
   const std::string dir = package_dir(cfg, size, classes, progress);
-  const std::string exe = options_.micronet_exe.empty() ? tune::executable_dir() + "/micronet" : options_.micronet_exe;
+  const std::string exe = options_.micronet_exe.empty() ? executable_dir() + "/micronet" : options_.micronet_exe;
   // About 0.3 s of calls per run, so a run is long enough to be stable and short enough to
   // repeat; the minimum over runs of each run's median, as the kernels' timings.
   const int iters = std::clamp(int(3e5 / std::max(1.0, p.total_us > 0 ? p.total_us : p.kernel_sum_us)), 200, 20000);
   double best_ms = 0;
   for (int r = 0; r < std::max(1, options_.network_repeats); ++r) {
-    const tune::ProcessResult pr = tune::run_process(
+    const ProcessResult pr = run_process(
         {exe, "bench", "--package", dir, "--height", std::to_string(size), "--width", std::to_string(size), "--threads", std::to_string(options_.threads), "--batch",
          std::to_string(options_.batch), "--iters", std::to_string(iters), "--warmup", std::to_string(iters / 10),
          "--json"},

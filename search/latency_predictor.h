@@ -100,7 +100,7 @@ class LatencyPredictor {
   // `retimed` (and adding the others to it); each new record keeps the minimum of the old one
   // and the new timing. Returns how many kernels it timed. A load burst on a shared machine
   // lasts seconds to minutes, longer than a network's passes: timings spread over sweeps
-  // minutes apart are what a quiet machine's minimum needs (the validation's README numbers).
+  // minutes apart are what a quiet machine's minimum needs (results/search/validation-sweeps/README.md).
   int retime(const ModelConfig& cfg, int size, int classes, std::set<std::string>& retimed, std::ostream& progress);
 
   // Fitted on the table's "calibration" networks for these conditions (each network's newest

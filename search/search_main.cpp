@@ -32,7 +32,8 @@
 #include <thread>
 
 #include "autotune/candidate_compiler.h"
-#include "autotune/subprocess.h"
+#include "support/paths.h"
+#include "support/subprocess.h"
 #include "compiler/package_compiler.h"
 #include "models/config_json.h"
 #include "models/cost.h"
@@ -79,7 +80,7 @@ std::string bar(int done, int total) {
 void run_plot(const std::string& mode, const std::string& csv, const std::string& png) {
   const std::string script = std::string(MICRONET_SOURCE_DIR) + "/search/plot_search.py";
   const std::string log = (fs::temp_directory_path() / ("micronet-search-plot-" + std::to_string(::getpid()) + ".log")).string();
-  const tune::ProcessResult r = tune::run_process({MICRONET_PYTHON, script, mode, csv, png}, 300, log);
+  const ProcessResult r = run_process({MICRONET_PYTHON, script, mode, csv, png}, 300, log);
   fs::remove(log);
   if (!r.start_error.empty()) throw std::runtime_error("cannot run " MICRONET_PYTHON ": " + r.start_error);
   if (r.exit_code != 0) throw std::runtime_error("plotting " + png + " failed:\n" + r.output);
@@ -148,7 +149,7 @@ LatencyPredictor make_predictor(Args& a, LatencyTable& table, const std::string&
 
 std::string table_path(const Args& a) {
   if (!a.table.empty()) return a.table;
-  const std::string dir = (a.predictor.cache_dir.empty() ? compiler::default_cache_dir() : a.predictor.cache_dir);
+  const std::string dir = (a.predictor.cache_dir.empty() ? cache_dir() : a.predictor.cache_dir);
   fs::create_directories(dir);
   return dir + "/latency_table.jsonl";
 }

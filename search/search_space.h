@@ -69,7 +69,7 @@ class SearchSpace {
   bool realize(const Genome& g, SpacePoint* out, std::string* why_not) const;
 
   const SpaceOptions& options() const { return options_; }
-  // A human-readable listing of every gene's choices (README, `micronet search --space`).
+  // A human-readable listing of every gene's choices (docs/search.md, `micronet search --space`).
   std::string describe() const;
   // log10 of the number of genomes (before validity).
   double log10_size() const;

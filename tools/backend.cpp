@@ -4,7 +4,7 @@
 
 #include "runtime/device_targets.h"
 #include "runtime/halide_model.h"
-#include "tools/package_loading.h"
+#include "loader/on_demand.h"
 #include "tools/usage_error.h"
 
 namespace micronet::cli {
@@ -57,11 +57,16 @@ std::vector<std::string> available_backends() {
 
 std::unique_ptr<Backend> make_backend(const std::string& backend, const ModelPlan& plan,
                                       const TensorMap& weights, const std::string& source,
-                                      int threads, const std::string& target) {
+                                      int threads, const ModelFiles& files, const std::string& target) {
   if (threads < 1) throw UsageError("--threads must be >= 1");
   if (backend == "halide") {
     HalideModel::set_num_threads(threads);
-    std::shared_ptr<const KernelSource> kernels = kernel_source_for(plan, target);
+    std::shared_ptr<const KernelSource> kernels;
+    try {
+      kernels = kernel_source_for(files, plan, target, default_on_demand_compiler(), kCliArgs);
+    } catch (const LoadArgumentError& e) {
+      throw UsageError(e.what());
+    }
     const auto pkg = std::dynamic_pointer_cast<const ModelPackage>(kernels);
     return std::make_unique<HalideBackend>(plan, weights, source, pkg ? pkg->device_api() : target, std::move(kernels));
   }

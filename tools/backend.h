@@ -6,8 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "loader/model_loader.h"
 #include "models/plan.h"
-#include "runtime/tensor.h"
+#include "formats/tensor.h"
 
 namespace micronet::cli {
 
@@ -26,9 +27,11 @@ class Backend {
 // `backend` is "halide" or "libtorch"; throws UsageError for others or when the build
 // lacks it. `threads` sets Halide's pool or LibTorch's intra-op threads. `target`: the
 // Halide kernels' target, "host", "opencl" or "cuda" (`micronet targets`).
+// `files`: what the model was loaded from (a package's kernels, a custom network compiled
+// on demand: loader/on_demand.h).
 std::unique_ptr<Backend> make_backend(const std::string& backend, const ModelPlan& plan,
                                       const TensorMap& weights, const std::string& source,
-                                      int threads, const std::string& target = "host");
+                                      int threads, const ModelFiles& files, const std::string& target = "host");
 std::vector<std::string> available_backends();
 
 // The worker threads a command runs with: --threads when given, else

@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "models/config.h"
+#include "support/targets.h"
 #include "tools/micronet_version.h"
 #include "tools/suggest.h"
 
@@ -16,7 +17,7 @@ namespace {
 
 const std::vector<std::string> kRunBackends = {"halide", "libtorch"};
 const std::vector<std::string> kAllBackends = {"halide", "libtorch", "all"};
-const std::vector<std::string> kTargets = {"host", "opencl", "cuda"};
+const std::vector<std::string>& kTargets = target_names();  // support/targets.h
 
 // Validators print nothing into the help (CLI11 would write "INT:INT in [1 - 1024]"): the
 // type name carries the kind of value, the help text its range.

@@ -9,7 +9,6 @@
 #include "tools/activity.h"
 #include "tools/backend.h"
 #include "tools/commands.h"
-#include "tools/package_loading.h"
 #include "tools/memory_budget.h"
 #include "runtime/threading.h"
 
@@ -78,16 +77,16 @@ Timing time_backend(Backend& b, const std::vector<float>& pool, size_t image_flo
 int cmd_bench(const BenchArgs& args) {
   BenchArgs a = args;
   a.threads = threads_for_target(a.target, a.threads, a.threads_given);
-  const std::string weights = select_package(a.package, a.weights);
-  const ModelMetadata meta = read_weights_metadata(weights);
+  ModelFiles files = open_files(a.package, a.weights);
+  const ModelMetadata& meta = files.meta;
   const int h = a.height > 0 ? a.height : meta.input_h > 0 ? meta.input_h : 224;
   const int w_ = a.width > 0 ? a.width : meta.input_w > 0 ? meta.input_w : 224;
-  const ModelPlan plan = plan_for_weights(a.arch, meta, weights, h, w_);
+  const ModelPlan plan = plan_files(files, a.arch, h, w_);
   const size_t image_floats = size_t(3) * plan.input_h * plan.input_w;
   const int64_t pool = pool_images(a.batch, image_floats);
   check_batch_fits(plan, a.batch, "--batch", size_t(pool - a.batch) * image_floats * sizeof(float));
   std::string source;
-  const TensorMap w = load_weights_or_random(weights, plan, &source);
+  const TensorMap w = take_cli_weights(files, plan, &source);
   std::vector<float> input;  // `pool` distinct images: the calls cycle through them
   {
     Activity doing("allocating the input of --batch " + std::to_string(a.batch) + " (" +
@@ -105,7 +104,7 @@ int cmd_bench(const BenchArgs& args) {
   const std::string& target = a.target;
   // Runs backend n at (threads, batch) and returns its timing (input holds --batch images).
   auto measure = [&](const std::string& n, int threads, int batch) {
-    auto b = make_backend(n, plan, w, source, threads, n == "halide" ? target : "host");
+    auto b = make_backend(n, plan, w, source, threads, files, n == "halide" ? target : "host");
     Activity doing("running " + n + " on --batch " + std::to_string(batch) + " with " +
                    std::to_string(threads) + " thread(s)");
     return time_backend(*b, input, image_floats, batch, a.iters, a.warmup);
@@ -113,7 +112,7 @@ int cmd_bench(const BenchArgs& args) {
   std::string device_input;  // GPU targets: how the input went up (DeviceRun::input_path)
   for (const std::string& n : names) {
     {
-      auto b = make_backend(n, plan, w, source, a.threads, n == "halide" ? a.target : "host");
+      auto b = make_backend(n, plan, w, source, a.threads, files, n == "halide" ? a.target : "host");
       Activity doing("running " + n + " on --batch " + std::to_string(a.batch));
       results.push_back(time_backend(*b, input, image_floats, a.batch, a.iters, a.warmup));
       if (n == "halide" && a.target != "host") device_input = b->device_input(a.batch);

@@ -1,8 +1,8 @@
 #include <iostream>
 
 #include "models/config.h"
-#include "models/reference/kernel_cases.h"
-#include "runtime/file_io.h"
+#include "reference/kernel_cases.h"
+#include "formats/file_io.h"
 #include "tools/commands.h"
 #include "tools/usage_error.h"
 
@@ -10,16 +10,17 @@ namespace micronet::cli {
 
 // micronet cases --arch A --out CASES.safetensors [--size S | --height H --width W]
 //                [--batch N] [--classes N] [--seed S] [--weights W]
-// Writes the reference cases that `micronet check` replays on a target (runtime/kernel_cases.h).
+// Writes the reference cases that `micronet check` replays on a target (formats/kernel_cases.h).
 // Without --weights: random weights with calibrated BatchNorm statistics (from --seed).
 int cmd_cases(const CasesArgs& a) {
   check_output_location(a.out, "--out");
   if (!a.weights.empty()) require_not_same_file(a.out, a.weights, "--out", "--weights");
   const int h = a.height > 0 ? a.height : a.size, w = a.width > 0 ? a.width : a.size;
-  const ModelPlan plan = plan_for_weights(a.arch, read_weights_metadata(a.weights), a.weights, h, w, a.classes);
+  ModelFiles files = open_files("", a.weights);
+  const ModelPlan plan = plan_files(files, a.arch, h, w, a.classes);
   TensorMap weights;
   std::string source;
-  if (!a.weights.empty()) weights = load_weights_or_random(a.weights, plan, &source);
+  if (!a.weights.empty()) weights = take_cli_weights(files, plan, &source);
   std::cerr << "reference cases: " << plan.arch << " " << h << "x" << w << " batch " << a.batch << ", "
             << (a.weights.empty() ? "random weights (seed " + std::to_string(a.seed) + ")" : source) << "\n";
   const KernelCases cases =

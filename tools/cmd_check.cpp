@@ -10,7 +10,7 @@
 #include "models/kernel_plan.h"
 #include "runtime/device_targets.h"
 #include "runtime/halide_model.h"
-#include "runtime/kernel_cases.h"
+#include "formats/kernel_cases.h"
 #include "runtime/kernel_check.h"
 #include "tools/usage_error.h"
 #include "tools/commands.h"

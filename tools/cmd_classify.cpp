@@ -8,12 +8,11 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/core/utils/logger.hpp>
 
-#include "runtime/grey_image.h"
-#include "runtime/preprocess.h"
+#include "preprocess/grey_image.h"
+#include "preprocess/preprocess.h"
 #include "tools/activity.h"
 #include "tools/backend.h"
 #include "tools/commands.h"
-#include "tools/package_loading.h"
 #include "tools/memory_budget.h"
 #include "tools/usage_error.h"
 
@@ -107,10 +106,10 @@ class Printer {
 // decoded and run --batch at a time; a file that cannot be read is reported and skipped,
 // and the exit status is then 1.
 int cmd_classify(const ClassifyArgs& a) {
-  const std::string weights = select_package(a.package, a.weights);
-  const ModelMetadata meta = read_weights_metadata(weights);
-  const ModelPlan plan = plan_for_weights(a.arch, meta, weights, meta.input_h > 0 ? meta.input_h : 224,
-                                          meta.input_w > 0 ? meta.input_w : 224);
+  ModelFiles files = open_files(a.package, a.weights);
+  const ModelMetadata meta = files.meta;
+  const ModelPlan plan = plan_files(files, a.arch, meta.input_h > 0 ? meta.input_h : 224,
+                                    meta.input_w > 0 ? meta.input_w : 224);
   if (!meta.grey() && plan.input_h != plan.input_w)
     throw FormatError(a.weights + ": ImageNet preprocessing needs a square input size");
   if (a.topk > plan.num_classes)
@@ -123,9 +122,9 @@ int cmd_classify(const ClassifyArgs& a) {
   const int chunk = std::min<int>(a.batch, int(a.images.size()));
   check_batch_fits(plan, chunk, "--batch");
   std::string source;
-  const TensorMap w = load_weights_or_random(weights, plan, &source);
+  const TensorMap w = take_cli_weights(files, plan, &source);
   auto backend = make_backend(a.backend, plan, w, source,
-                              threads_for_target(a.target, a.threads, a.threads_given), a.target);
+                              threads_for_target(a.target, a.threads, a.threads_given), files, a.target);
   // Missing/undecodable files are reported by read_image_bounded; OpenCV's own warnings would
   // only repeat them in its internal terms.
   cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);

@@ -1,10 +1,10 @@
 #include <iostream>
 
-#include "models/checkpoint/checkpoint_import.h"
+#include "models/checkpoint_import.h"
 #include "models/config_json.h"
 #include "models/state_dict_layout.h"
-#include "runtime/file_io.h"
-#include "runtime/safetensors.h"
+#include "formats/file_io.h"
+#include "formats/safetensors.h"
 #include "tools/activity.h"
 #include "tools/commands.h"
 #include "tools/usage_error.h"

@@ -6,13 +6,12 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include "models/datasets/fashion_mnist.h"
-#include "runtime/file_io.h"
+#include "preprocess/fashion_mnist.h"
+#include "formats/file_io.h"
 #include "tools/backend.h"
 #include "tools/memory_budget.h"
 #include "tools/usage_error.h"
 #include "tools/commands.h"
-#include "tools/package_loading.h"
 
 namespace micronet::cli {
 
@@ -161,13 +160,13 @@ void check_plot_path(const std::string& path) {
 // --size, default 64, and Fashion-MNIST's mean/std). --backend all runs both backends and
 // counts the images where their top-1 differs (and those not explained by a tie).
 int cmd_eval(const EvalArgs& a) {
-  const std::string weights = select_package(a.package, a.weights);
+  ModelFiles files = open_files(a.package, a.weights);
+  const std::string weights = files.weights_path;
   if (!a.plot.empty()) check_plot_path(a.plot);
   const int batch = a.batch, threads = a.threads;
-  const ModelMetadata meta = read_weights_metadata(weights);
-  const ModelPlan plan = plan_for_weights(a.arch, meta, weights,
-                                          a.size > 0 ? a.size : meta.input_h > 0 ? meta.input_h : 64,
-                                          a.size > 0 ? a.size : meta.input_w > 0 ? meta.input_w : 64);
+  const ModelMetadata meta = files.meta;
+  const ModelPlan plan = plan_files(files, a.arch, a.size > 0 ? a.size : meta.input_h > 0 ? meta.input_h : 64,
+                                    a.size > 0 ? a.size : meta.input_w > 0 ? meta.input_w : 64);
   check_batch_fits(plan, batch, "--batch");
   const ImageDataset test =
       load_fashion_mnist(a.data_dir.empty() ? default_fashion_mnist_dir() : a.data_dir, Split::Test);
@@ -181,12 +180,12 @@ int cmd_eval(const EvalArgs& a) {
   if (meta.grey()) pre.mean = meta.mean, pre.std = meta.std;
 
   std::string source;
-  const TensorMap w = load_weights_or_random(weights, plan, &source);
+  const TensorMap w = take_cli_weights(files, plan, &source);
   const std::vector<std::string> names =
       a.backend == "all" ? available_backends() : std::vector<std::string>{a.backend};
   std::vector<Evaluation> evals;
   for (const std::string& name : names) {
-    auto b = make_backend(name, plan, w, source, threads);
+    auto b = make_backend(name, plan, w, source, threads, files);
     evals.push_back(evaluate(*b, test, n, classes, pre, batch));
   }
   const Evaluation& e = evals.front();

@@ -1,13 +1,12 @@
 #include <cmath>
 #include <iostream>
 
-#include "runtime/file_io.h"
-#include "runtime/npy.h"
+#include "formats/file_io.h"
+#include "formats/npy.h"
 #include "tools/activity.h"
 #include "tools/backend.h"
 #include "tools/commands.h"
 #include "tools/cli_options.h"
-#include "tools/package_loading.h"
 
 namespace micronet::cli {
 
@@ -32,8 +31,8 @@ void require_finite(const Tensor& x, const std::string& path) {
 int cmd_run(const RunArgs& a) {
   check_output_location(a.output, "--output");
   require_not_same_file(a.output, a.input, "--output", "--input");
-  const std::string weights = select_package(a.package, a.weights);
-  if (!weights.empty()) require_not_same_file(a.output, weights, "--output", "--weights");
+  ModelFiles files = open_files(a.package, a.weights);
+  if (!files.weights_path.empty()) require_not_same_file(a.output, files.weights_path, "--output", "--weights");
   Tensor x;
   {
     Activity doing("reading --input " + a.input);
@@ -46,13 +45,12 @@ int cmd_run(const RunArgs& a) {
     throw FormatError(a.input + ": input " + x.shape_str() + " is larger than " + std::to_string(kMaxSize) +
                       " pixels on a side");
   require_finite(x, a.input);
-  const ModelPlan plan = plan_for_weights(a.arch, read_weights_metadata(weights), weights,
-                                          int(x.shape[2]), int(x.shape[3]), a.classes);
+  const ModelPlan plan = plan_files(files, a.arch, int(x.shape[2]), int(x.shape[3]), a.classes);
   const int batch = int(x.shape[0]);
   std::string source;
-  const TensorMap w = load_weights_or_random(weights, plan, &source);
+  const TensorMap w = take_cli_weights(files, plan, &source);
   auto backend = make_backend(a.backend, plan, w, source,
-                              threads_for_target(a.target, a.threads, a.threads_given), a.target);
+                              threads_for_target(a.target, a.threads, a.threads_given), files, a.target);
   std::vector<float> logits;
   {
     Activity doing("running MicroNet-" + plan.arch + " on " + std::to_string(batch) + " images");

@@ -4,10 +4,10 @@
 #include <iostream>
 
 #include "models/config_json.h"
-#include "models/datasets/fashion_mnist.h"
-#include "models/reference/trainer.h"
-#include "runtime/file_io.h"
-#include "runtime/safetensors.h"
+#include "preprocess/fashion_mnist.h"
+#include "reference/trainer.h"
+#include "formats/file_io.h"
+#include "formats/safetensors.h"
 #include "tools/usage_error.h"
 #include "tools/commands.h"
 
@@ -25,7 +25,7 @@ std::string fmt(const char* f, double v) {
 //                [--batch 128] [--lr 0.2] [--warmup STEPS] [--weight-decay 3e-5] [--no-nesterov]
 //                [--seed 0] [--threads 1] [--max-steps N] [--train-limit N] [--eval-limit N]
 //                [--holdout N] [--data-dir DIR]
-// Trains the LibTorch reference (models/reference/trainer.h has the recipe) and writes the
+// Trains the LibTorch reference (reference/trainer.h has the recipe) and writes the
 // official state_dict with metadata (arch, classes, input size, class names, preprocessing,
 // and how it was trained) so run/classify/bench/eval need only the file.
 // --threads defaults to 1: on the shared 2-core build machine, with other jobs running,

@@ -5,9 +5,10 @@
 
 #include <string>
 
+#include "loader/model_loader.h"
 #include "models/model_metadata.h"
 #include "models/plan.h"
-#include "runtime/tensor.h"
+#include "formats/tensor.h"
 #include "tools/cli_options.h"
 
 namespace micronet::cli {
@@ -27,23 +28,11 @@ int cmd_eval(const EvalArgs& a);
 int cmd_cases(const CasesArgs& a);
 int cmd_check(const CheckArgs& a);
 
-// Weights for `plan`: a .safetensors file (or an official .pth, imported on the fly), or
-// random weights with a warning when `path` is empty. `source` names them in messages.
-TensorMap load_weights_or_random(const std::string& path, const ModelPlan& plan,
-                                 std::string* source);
-
-// The model description in a .safetensors file's __metadata__ (models/model_metadata.h);
-// empty for "" (random weights) and for .pth checkpoints.
-ModelMetadata read_weights_metadata(const std::string& path);
-// The plan a command runs for weights `path` with metadata `meta`: the arch is `arch_flag`
-// or the metadata's (required from one of them; when both are given they must agree, else
-// a FormatError naming the file); the classes are `classes_flag` when > 0, else the
-// metadata's num_classes, else the config's 1000. `h` x `w` is the input size. A custom
-// network (convert/train --config) is planned from the config in the file's metadata.
-ModelPlan plan_for_weights(const std::string& arch_flag, const ModelMetadata& meta,
-                           const std::string& path, int h, int w, int classes_flag = -1);
-
-// The metadata key holding a custom network's config JSON (models/model_metadata.h).
-constexpr const char* kConfigMetadataKey = "config";
+// The model a command runs, loaded as Python loads it (loader/model_loader.h): --package and
+// --weights opened once (a refused package: RunError naming --package), the plan (an
+// argument conflict: UsageError), then the weights (random, with a warning, when none).
+ModelFiles open_files(const std::string& package, const std::string& weights);
+ModelPlan plan_files(ModelFiles& files, const std::string& arch, int h, int w, int classes = -1);
+TensorMap take_cli_weights(ModelFiles& files, const ModelPlan& plan, std::string* source);
 
 }  // namespace micronet::cli

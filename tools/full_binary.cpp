@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "support/paths.h"
+
 namespace micronet::cli {
 
 bool needs_full_binary(const CliArgs& a) {
@@ -20,16 +22,6 @@ bool needs_full_binary(const CliArgs& a) {
 #endif
   return false;
 }
-
-namespace {
-std::string beside_this_executable(const std::string& name) {
-  std::string self(4096, '\0');
-  const ssize_t n = readlink("/proc/self/exe", self.data(), self.size() - 1);
-  if (n <= 0) throw std::runtime_error(std::string("cannot locate this executable (/proc/self/exe): ") + std::strerror(errno));
-  self.resize(size_t(n));
-  return self.substr(0, self.rfind('/') + 1) + name;
-}
-}  // namespace
 
 namespace {
 // `micronet CMD ARGS...` or `micronet help CMD` -> `helper ARGS...` or `helper --help`.
@@ -78,7 +70,7 @@ std::string helper_command(int argc, char** argv) {
 void exec_helper_command(const std::string& command, int argc, char** argv) {
   for (const HelperCommand& h : kHelperCommands) {
     if (command != h.command) continue;
-    const std::string exe = beside_this_executable(h.executable);
+    const std::string exe = beside_executable(h.executable);
     if (access(exe.c_str(), X_OK) != 0)
       throw std::runtime_error("`micronet " + command + "` runs " + exe + ", which is missing (" +
                                std::strerror(errno) + "): " + h.when_missing);
@@ -88,7 +80,7 @@ void exec_helper_command(const std::string& command, int argc, char** argv) {
 }
 
 void exec_full_binary(const CliArgs& a, char** argv) {
-  const std::string full = beside_this_executable("micronet-full");
+  const std::string full = beside_executable("micronet-full");
   const std::string what = a.command == "run" || a.command == "bench" ? a.command + " --backend " +
                                (a.command == "run" ? a.run.backend : a.bench.backend)
                                                                       : a.command;

@@ -2,7 +2,7 @@
 // torch (each such unit costs ~40 s to compile).
 #include <torch/torch.h>
 
-#include "models/reference/reference_model.h"
+#include "reference/reference_model.h"
 #include "tools/backend.h"
 
 namespace micronet::cli {

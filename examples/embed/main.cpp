@@ -10,7 +10,7 @@
 #include "models/model_metadata.h"
 #include "models/plan.h"
 #include "runtime/halide_model.h"
-#include "runtime/safetensors.h"
+#include "formats/safetensors.h"
 
 int main(int argc, char** argv) {
   if (argc != 2) {

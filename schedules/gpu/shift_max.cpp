@@ -7,7 +7,7 @@
 // schedule_shift_max_fused: one launch, a thread block per image, the stages one after
 //   another on the block's threads, pooled sums and hidden units in shared memory; the
 //   pooled sums shared by `lanes` threads per channel (rfactor) instead of one. Measured on
-//   an H100 at batch 1 (README, "Measured on an NVIDIA H100"): M0's early group convs
+//   an H100 at batch 1 (results/gpu/h100-2026-11-27/README.md, "Shift-Max in one launch"): M0's early group convs
 //   (8-16 channels, 56x56 .. 14x14 planes) 131 -> 30 us, 59 -> 27 us, 46 -> 29 us; but with
 //   hundreds of channels, and on every depthwise step, one block per image is too little
 //   parallelism (M3's depthwise steps 2-3x slower), so it is used for group convs with at

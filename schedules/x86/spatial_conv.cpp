@@ -5,7 +5,7 @@
 // (per output row, per plane, per task of planes, or whole) trades recomputation against
 // the footprint between the two (mid_at). Rows are vectorized along x; planes (channels)
 // are grouped into tasks, the parallel loop.
-#include "generators/layout.h"
+#include "models/kernel_abi.h"
 #include "schedules/knob_space.h"
 #include "schedules/schedule.h"
 #include "schedules/x86/common.h"

@@ -205,7 +205,7 @@ TEST(Harness, ChecksEveryCandidateAtAnOddSizeToo) {
 // 4-float vectors crashed the tuner (a misaligned aligned load: Halide 14 peeled each row's
 // first vector into constant-index strided loads of `mid`, which its codegen claims 64-byte
 // aligned; generators/dwsep_generator.cpp). The layer of the searched network it came from
-// (search/records/search-fashion64/s3eedff043a92.json: its first three rows and its last): 8x8 in, 4x4 out at 64x64.
+// (results/search/search-fashion64/s3eedff043a92.json: its first three rows and its last): 8x8 in, 4x4 out at 64x64.
 TEST(Harness, OneRowMidAtStrideTwoRunsAndMatchesTheDefaults) {
   const fs::path dir = scratch("midrow");
   const fs::path file = dir / "net.json";

@@ -13,10 +13,11 @@
 #include <thread>
 
 #include "models/config_json.h"
-#include "models/reference/reference_model.h"
+#include "reference/reference_model.h"
 #include "runtime/device_targets.h"
 #include "runtime/halide_model.h"
 #include "runtime/package.h"
+#include "support/targets.h"
 
 namespace fs = std::filesystem;
 

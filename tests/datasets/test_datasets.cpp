@@ -11,10 +11,10 @@
 #include <string>
 #include <vector>
 
-#include "models/datasets/fashion_mnist.h"
-#include "models/datasets/idx_reader.h"
+#include "preprocess/fashion_mnist.h"
+#include "formats/idx_reader.h"
 #include "models/model_metadata.h"
-#include "runtime/tensor.h"
+#include "formats/tensor.h"
 
 namespace micronet {
 namespace {

@@ -6,9 +6,9 @@
 
 #include <numeric>
 
-#include "models/datasets/fashion_mnist.h"
-#include "models/reference/reference_model.h"
-#include "models/reference/trainer.h"
+#include "preprocess/fashion_mnist.h"
+#include "reference/reference_model.h"
+#include "reference/trainer.h"
 
 namespace micronet {
 namespace {

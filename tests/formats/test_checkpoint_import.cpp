@@ -3,11 +3,11 @@
 // script writes independently.
 #include <gtest/gtest.h>
 
-#include "models/checkpoint/checkpoint_import.h"
+#include "models/checkpoint_import.h"
 #include "models/config.h"
 #include "models/plan.h"
 #include "models/state_dict_layout.h"
-#include "runtime/safetensors.h"
+#include "formats/safetensors.h"
 #include "test_util.h"
 
 namespace micronet {

@@ -6,8 +6,8 @@
 #include <chrono>
 
 #include "checkpoint_builder.h"
-#include "models/checkpoint/checkpoint_import.h"
-#include "models/checkpoint/restricted_unpickler.h"
+#include "models/checkpoint_import.h"
+#include "formats/restricted_unpickler.h"
 #include "models/config.h"
 #include "models/plan.h"
 #include "test_util.h"

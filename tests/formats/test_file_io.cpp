@@ -13,8 +13,8 @@
 #include <thread>
 #include <vector>
 
-#include "runtime/file_io.h"
-#include "runtime/tensor.h"
+#include "formats/file_io.h"
+#include "formats/tensor.h"
 #include "tests/formats/test_util.h"
 
 namespace micronet {

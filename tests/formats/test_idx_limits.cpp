@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
-#include "models/datasets/idx_reader.h"
-#include "runtime/tensor.h"
+#include "formats/idx_reader.h"
+#include "formats/tensor.h"
 #include "test_util.h"
 
 namespace micronet {

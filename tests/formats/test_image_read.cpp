@@ -14,9 +14,9 @@
 
 #include <opencv2/imgcodecs.hpp>
 
-#include "runtime/image_read.h"
-#include "runtime/preprocess.h"
-#include "runtime/tensor.h"
+#include "preprocess/image_read.h"
+#include "preprocess/preprocess.h"
+#include "formats/tensor.h"
 
 namespace micronet {
 namespace {

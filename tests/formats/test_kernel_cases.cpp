@@ -4,8 +4,8 @@
 
 #include <climits>
 
-#include "runtime/kernel_cases.h"
-#include "runtime/safetensors.h"
+#include "formats/kernel_cases.h"
+#include "formats/safetensors.h"
 #include "test_util.h"
 
 namespace micronet {

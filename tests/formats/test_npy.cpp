@@ -1,7 +1,7 @@
 // float32 .npy files: round trips, numpy interop, and one test per rejected variant.
 #include <gtest/gtest.h>
 
-#include "runtime/npy.h"
+#include "formats/npy.h"
 #include "test_util.h"
 
 namespace micronet {

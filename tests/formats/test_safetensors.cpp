@@ -3,8 +3,8 @@
 
 #include <cstring>
 
-#include "runtime/npy.h"
-#include "runtime/safetensors.h"
+#include "formats/npy.h"
+#include "formats/safetensors.h"
 #include "test_util.h"
 
 namespace micronet {

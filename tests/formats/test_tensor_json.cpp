@@ -5,8 +5,8 @@
 #include <cmath>
 #include <cstring>
 
-#include "runtime/json_lite.h"
-#include "runtime/tensor.h"
+#include "formats/json_lite.h"
+#include "formats/tensor.h"
 #include "test_util.h"
 
 namespace micronet {

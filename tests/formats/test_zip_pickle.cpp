@@ -4,8 +4,8 @@
 
 #include <cstring>
 
-#include "models/checkpoint/restricted_unpickler.h"
-#include "models/checkpoint/zip_reader.h"
+#include "formats/restricted_unpickler.h"
+#include "formats/zip_reader.h"
 #include "checkpoint_builder.h"
 #include "test_util.h"
 

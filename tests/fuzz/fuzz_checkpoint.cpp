@@ -4,8 +4,8 @@
 // fuzzer can reach the pickle VM without having to forge zip CRCs.
 #include <cstdint>
 
-#include "models/checkpoint/checkpoint_import.h"
-#include "models/checkpoint/restricted_unpickler.h"
+#include "models/checkpoint_import.h"
+#include "formats/restricted_unpickler.h"
 #include "fuzz_util.h"
 
 using namespace micronet;

@@ -2,8 +2,8 @@
 // input is one: the streaming path that reads the header before the data).
 #include <cstdint>
 
-#include "models/datasets/idx_reader.h"
-#include "runtime/tensor.h"
+#include "formats/idx_reader.h"
+#include "formats/tensor.h"
 #include "fuzz_util.h"
 
 using namespace micronet;

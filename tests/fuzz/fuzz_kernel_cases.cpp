@@ -1,7 +1,7 @@
 // read_kernel_cases (`micronet check` input): safetensors plus the cases' metadata rules.
 #include <cstdint>
 
-#include "runtime/kernel_cases.h"
+#include "formats/kernel_cases.h"
 #include "fuzz_util.h"
 
 using namespace micronet;

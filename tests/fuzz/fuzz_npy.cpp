@@ -1,7 +1,7 @@
 // read_npy_f32.
 #include <cstdint>
 
-#include "runtime/npy.h"
+#include "formats/npy.h"
 #include "fuzz_util.h"
 
 using namespace micronet;

@@ -1,7 +1,7 @@
 // read_safetensors (and the JSON header parser under it).
 #include <cstdint>
 
-#include "runtime/safetensors.h"
+#include "formats/safetensors.h"
 #include "fuzz_util.h"
 
 using namespace micronet;

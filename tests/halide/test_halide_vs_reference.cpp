@@ -8,8 +8,8 @@
 #include <numeric>
 
 #include "models/kernel_plan.h"
-#include "models/reference/kernel_cases.h"
-#include "models/reference/reference_model.h"
+#include "reference/kernel_cases.h"
+#include "reference/reference_model.h"
 #include "runtime/halide_model.h"
 #include "runtime/kernel_check.h"
 
@@ -36,7 +36,7 @@ std::string case_name(const testing::TestParamInfo<Case>& i) {
 
 class EveryKernel : public testing::TestWithParam<Case> {};
 
-// Every kernel step on the exact tensor the reference feeds it (models/reference/kernel_cases.h),
+// Every kernel step on the exact tensor the reference feeds it (reference/kernel_cases.h),
 // staged with NaN-filled row-halo slack as in the arena (runtime/kernel_check.h), against
 // the reference's output of the same ops (conv, activation, shuffles, residual add). The
 // same cases replay on the aarch64 build under qemu and on OpenCL (`micronet check`).

@@ -66,7 +66,7 @@ def test_run_batch_with_two_threads_equals_its_images_run_alone(cli, tmp_path):
 
 
 def test_throughput_table_script_reports_every_configuration_and_its_ratios(micronet_bin, tmp_path):
-    """bench/throughput_table.py (the README's CPU table): every model x threads x batch in
+    """bench/throughput_table.py (the CPU table of docs/performance.md): every model x threads x batch in
     interleaved rounds, the statistic over the rounds, and ratios computed from the table."""
     import subprocess
     import sys

@@ -10,7 +10,7 @@
 
 #include "models/config.h"
 #include "models/plan.h"
-#include "models/reference/reference_model.h"
+#include "reference/reference_model.h"
 #include "state_dict_tsv.h"
 
 namespace micronet {
