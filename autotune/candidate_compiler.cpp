@@ -28,7 +28,7 @@ std::string candidate_target(const std::string& target) {
   // Halide 14 names any CPU with AVX512-VNNI and BF16 avx512_sapphirerapids, which LLVM
   // compiles with AVX-VNNI (VEX) instructions too: an AMD Zen 5 has the former, not the
   // latter, and ran such kernels into SIGILL. Such a host gets the level below.
-  if (t_text == "host" && t.has_feature(Halide::Target::AVX512_SapphireRapids) && !cpu_has("avxvnni"))
+  if (t_text.rfind("host", 0) == 0 && t.has_feature(Halide::Target::AVX512_SapphireRapids) && !cpu_has("avxvnni"))
     t = t.without_feature(Halide::Target::AVX512_SapphireRapids);
   return t.with_feature(Halide::Target::NoRuntime).to_string();
 }
