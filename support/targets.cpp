@@ -1,5 +1,8 @@
 #include "support/targets.h"
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 #include <map>
 #include <sstream>
 
@@ -40,7 +43,11 @@ bool x86_cpu_has(const std::string& f) {
   if (f == "avx512vbmi") return __builtin_cpu_supports("avx512vbmi");
   if (f == "avx512vnni") return __builtin_cpu_supports("avx512vnni");
   if (f == "avx512bf16") return __builtin_cpu_supports("avx512bf16");
-  if (f == "avxvnni") return __builtin_cpu_supports("avxvnni");
+  if (f == "avxvnni") {
+    // CPUID.(EAX=7, ECX=1):EAX bit 4; clang 15's __builtin_cpu_supports does not know it.
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    return __get_cpuid_count(7, 1, &a, &b, &c, &d) && (a >> 4 & 1u);
+  }
   return true;
 }
 const std::map<std::string, std::vector<std::string>>& x86_feature_flags() {
