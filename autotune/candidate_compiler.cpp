@@ -22,7 +22,15 @@ std::string Candidate::describe() const {
   return knobs.values().empty() ? "defaults" : sched::to_string(knobs);
 }
 
+std::string target_error(const std::string& target) {
+  if (!target.empty() && Halide::Target::validate_target_string(halide_target_of(target))) return "";
+  const std::string hint = suggest_target(target);
+  return "'" + target + "' is not a target" + (hint.empty() ? "" : " (did you mean " + hint + "?)") +
+         "; accepted: " + accepted_targets();
+}
+
 std::string candidate_target(const std::string& target) {
+  if (const std::string e = target_error(target); !e.empty()) throw std::invalid_argument(e);
   const std::string t_text = halide_target_of(target);  // support/targets.h
   Halide::Target t = t_text == "host" ? Halide::get_host_target() : Halide::Target(t_text);
   // Halide 14 names any CPU with AVX512-VNNI and BF16 avx512_sapphirerapids, which LLVM

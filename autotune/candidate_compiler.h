@@ -42,8 +42,14 @@ CompileResult compile_candidate(const KernelSpec& spec, const Candidate& candida
                                 const CompileOptions& options, const std::string& tag);
 
 // The Halide target string the generators compile for: `target` made concrete ("host"
-// resolved to this CPU's features) with `no_runtime` added.
+// resolved to this CPU's features) with `no_runtime` added. Throws std::invalid_argument
+// with target_error()'s message for a target it does not accept.
 std::string candidate_target(const std::string& target);
+
+// "" when the compiler accepts `target` (a name of support/targets.h or a Halide target
+// string), else what a usage error says: the value, a "did you mean" and the accepted names
+// (support/targets.h accepted_targets()), never Halide's 27-line feature list.
+std::string target_error(const std::string& target);
 
 // Where the autoscheduler plugin lives; throws std::invalid_argument for an unknown name.
 std::string autoscheduler_plugin(const std::string& name);

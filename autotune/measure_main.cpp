@@ -12,6 +12,7 @@
 #include "autotune/candidate_library.h"
 #include "autotune/measure.h"
 #include "autotune/workloads.h"
+#include "support/cli_usage.h"
 
 int main(int argc, char** argv) {
   using namespace micronet::tune;
@@ -29,7 +30,11 @@ int main(int argc, char** argv) {
   app.add_option("--repeats", o.repeats, "Timed repeats")->check(CLI::Range(1, 1000));
   app.add_option("--repeat-seconds", o.repeat_seconds, "Seconds per repeat");
   app.add_option("--seed", o.seed, "Seed of the inputs and weights");
-  CLI11_PARSE(app, argc, argv);
+  // Usage errors as every micronet command prints them (support/cli_usage.h): exit 2, the name.
+  if (const int rc = micronet::parse_or_usage_error(app, argc, argv, "micronet-measure",
+                                                    "run `micronet-measure --help` for its flags");
+      rc >= 0)
+    return rc;
   try {
     const ModelChoice m = parse_model_label(model);
     Workload w;

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "Halide.h"
+#include "autotune/apply_check.h"
 #include "autotune/candidate_compiler.h"
 #include "autotune/kernel_space.h"
 #include "autotune/report.h"
@@ -24,6 +25,7 @@
 #include "models/config.h"
 #include "runtime/halide_model.h"
 #include "schedules/knobs.h"
+#include "support/cli_usage.h"
 
 namespace micronet::tune {
 namespace {
@@ -88,7 +90,7 @@ std::vector<Workload> select_workloads(const Args& a) {
             similar.size() < 400)
           similar += "\n  " + n;
       }
-      throw std::invalid_argument("unknown kernel '" + k + "': not a kernel of " +
+      throw CLI::ValidationError("--kernel", "unknown kernel '" + k + "': not a kernel of " +
                                   (a.archs.empty() && a.configs.empty()
                                        ? std::string("M0..M3 or the shipped Fashion-MNIST M0")
                                        : "the chosen --arch/--config models") +
@@ -144,7 +146,10 @@ int apply(const Args& a) {
   const std::vector<TuningRecord> db = read_db(a.apply);
   if (db.empty()) throw std::runtime_error(a.apply + ": no records (missing or empty database)");
   const std::string machine = a.machine.empty() ? machine_name() : a.machine;
-  const ApplyResult r = apply_to_text_db(db, machine, a.text_db);
+  // Each best record checked against the build's kernels and their knob spaces (issue 30).
+  const ApplyResult r = apply_to_text_db(db, machine, a.text_db, check_against_knob_spaces);
+  for (const std::string& k : r.skipped)
+    std::cout << "skipped " << k << ": not a kernel of this build (its line would change nothing)\n";
   std::cout << "applied the best records of '" << machine << "' (" << r.kernels << " kernels) to " << a.text_db
             << ": " << r.changed.size() << " changed\n";
   for (const ApplyChange& c : r.changed)
@@ -173,13 +178,16 @@ void refuse_instrumented_target(const std::string& target) {
 }
 
 int run_tuning(const Args& a) {
+  // First: a bare `micronet tune` is a usage error, not minutes of planning the models.
+  if (a.tune.db.empty())
+    throw CLI::ValidationError("--db", "give the JSON-lines database to tune into, --db FILE (records are appended "
+                                       "to it; a rerun skips what it holds); or --space / --report / --apply");
   refuse_instrumented_target(a.tune.target);
   std::vector<Workload> w = select_workloads(a);
   if (!a.shard_text.empty()) {
     const auto [i, n] = parse_shard(a.shard_text);
     w = shard(w, i, n);
   }
-  if (a.tune.db.empty()) throw CLI::ValidationError("--db", "a database file is required (records are appended to it)");
   std::cerr << "tuning " << w.size() << " kernels for " << a.tune.target << ", budget " << a.tune.budget
             << " per kernel, strategy " << a.tune.strategy << ", " << a.tune.jobs << " compile job(s), records -> "
             << a.tune.db << "\n";
@@ -199,12 +207,15 @@ int run_tuning(const Args& a) {
 }  // namespace micronet::tune
 
 int main(int argc, char** argv) {
+  using namespace micronet;
   using namespace micronet::tune;
   Args a;
   a.tune.jobs = std::max(1, int(std::thread::hardware_concurrency()) - 1);
+  const std::string kName = "micronet tune", kHelp = "run `micronet help tune` for its flags";
   CLI::App app{"micronet tune: measured schedule search per kernel and target (autotuner)", "micronet tune"};
   app.get_formatter()->column_width(36);  // as the other `micronet` commands (tools/cli_app.cpp)
-  app.add_option("--arch", a.archs, "Tune the kernels of these models (m0..m3); default: all shipped models");
+  app.add_option("--arch", a.archs, "Tune the kernels of these models (m0..m3); default: all shipped models")
+      ->check(CLI::IsMember(micronet::known_archs()));
   app.add_option("--config", a.configs,
                  "Tune the kernels of these networks (config files, e.g. from micronet search)")
       ->check(CLI::ExistingFile);
@@ -212,18 +223,33 @@ int main(int argc, char** argv) {
   app.add_option("--size", a.size, "Input size HxW of the --arch/--config models (default 224x224)");
   app.add_option("--classes", a.classes, "Classes of the --arch/--config models (default: the model's)");
   app.add_option("--target", a.tune.target, "Halide target: host, x86-64-linux-avx2-fma, ... (default host)");
-  app.add_option("--budget", a.tune.budget, "Search measurements per kernel (baselines not counted)")
-      ->check(CLI::Range(1, 100000));
+  // Defaults shown (N=64, as the CLI's flags): a user sizing a run must see the budget it gets.
+  app.add_option("--budget", a.tune.budget, "Search measurements per kernel (baselines not counted) [1..100000]")
+      ->type_name("N")
+      ->check(CLI::Range(1, 100000).description(""))
+      ->capture_default_str();
   app.add_option("--strategy", a.tune.strategy, "model (XGBoost-guided evolution), random, or grid")
-      ->check(CLI::IsMember({"model", "random", "grid"}));
+      ->type_name("{model,random,grid}")
+      ->check(CLI::IsMember({"model", "random", "grid"}).description(""))
+      ->capture_default_str();
   app.add_option("--db", a.tune.db, "JSON-lines tuning database (appended to; measured points are skipped)");
-  app.add_option("--jobs", a.tune.jobs, "Candidates compiled in parallel (default: cores - 1)")->check(CLI::Range(1, 256));
+  app.add_option("--jobs", a.tune.jobs, "Candidates compiled at once, at most (default: cores - 1) [1..256]")
+      ->type_name("N")
+      ->check(CLI::Range(1, 256).description(""));
   app.add_option("--shard", a.shard_text, "Tune shard I of N (1-based) of the kernel list");
-  app.add_option("--batch", a.tune.measure.batch, "Images per measured call")->check(CLI::Range(1, 4096));
-  app.add_option("--threads", a.tune.measure.threads, "Halide threads while measuring")->check(CLI::Range(1, 1024));
-  app.add_option("--repeats", a.tune.measure.repeats, "Timed repeats per candidate (minimum of medians)")
-      ->check(CLI::Range(1, 1000));
-  app.add_option("--seed", a.tune.seed, "Seed of the search");
+  app.add_option("--batch", a.tune.measure.batch, "Images per measured call [1..4096]")
+      ->type_name("N")
+      ->check(CLI::Range(1, 4096).description(""))
+      ->capture_default_str();
+  app.add_option("--threads", a.tune.measure.threads, "Halide threads while measuring [1..1024]")
+      ->type_name("N")
+      ->check(CLI::Range(1, 1024).description(""))
+      ->capture_default_str();
+  app.add_option("--repeats", a.tune.measure.repeats, "Timed repeats per candidate (minimum of medians) [1..1000]")
+      ->type_name("N")
+      ->check(CLI::Range(1, 1000).description(""))
+      ->capture_default_str();
+  app.add_option("--seed", a.tune.seed, "Seed of the search")->type_name("N")->capture_default_str();
   app.add_flag("--no-baselines", [&](int64_t) { a.tune.baselines = false; }, "Skip the autoscheduler baselines");
   app.add_option("--runner", a.tune.runner,
                  "Measure through this command template, {} = the micronet-measure command (boards; "
@@ -240,19 +266,19 @@ int main(int argc, char** argv) {
   app.add_option("--plot", a.plot, "With --report: write the tuning curves as this PNG");
   app.add_option("--apply", a.apply, "Write the best records of this database into the AOT build's tuning file");
   app.add_option("--tuning-file", a.text_db, "With --apply: the file the AOT build reads (default: schedules/tuning_db.txt of the source tree)");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  }
+  if (const int rc = parse_or_usage_error(app, argc, argv, kName, kHelp); rc >= 0) return rc;
   a.tune.machine = a.machine;
+  // Before any work: Halide's own message for a bad target is its whole feature list.
+  if (const std::string e = micronet::tune::target_error(a.tune.target); !e.empty())
+    return print_usage_error(kName, "--target " + e, kHelp);
   try {
     if (!a.space.empty()) return print_space(a);
     if (!a.report.empty()) return report(a);
     if (!a.apply.empty()) return apply(a);
     return run_tuning(a);
   } catch (const CLI::Error& e) {
-    return app.exit(e);
+    // Flag combinations found wrong after parsing (--db missing, a bad --size or --shard).
+    return print_usage_error(kName, e.what(), kHelp);
   } catch (const std::exception& e) {
     std::cerr << "micronet tune: error: " << e.what() << "\n";
     return 1;

@@ -1,10 +1,12 @@
 #include "autotune/tuner.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -316,7 +318,20 @@ std::vector<KernelSummary> tune(const std::vector<Workload>& workloads, const Tu
   }
   bool own_work_dir = false;
   if (o.work_dir.empty()) {
-    std::string tmpl = (fs::temp_directory_path() / "micronet-tune-XXXXXX").string();
+    // Named with this process's id, so a later run can remove the scratch folders of runs
+    // that were killed (SIGINT, kill -9) and never cleaned up after themselves.
+    std::error_code ec;
+    for (const fs::directory_entry& e : fs::directory_iterator(fs::temp_directory_path(), ec)) {
+      const std::string n = e.path().filename().string();
+      if (n.rfind("micronet-tune-", 0) != 0) continue;
+      const size_t dash = n.find('-', 14);
+      if (dash == std::string::npos || dash == 14 || n.find_first_not_of("0123456789", 14) != dash) continue;
+      const long pid = std::stol(n.substr(14, dash - 14));
+      std::error_code ec2;
+      if (pid > 0 && pid != long(getpid()) && ::kill(pid_t(pid), 0) != 0 && errno == ESRCH) fs::remove_all(e.path(), ec2);
+    }
+    std::string tmpl =
+        (fs::temp_directory_path() / ("micronet-tune-" + std::to_string(getpid()) + "-XXXXXX")).string();
     if (!mkdtemp(tmpl.data())) throw std::runtime_error("cannot create a scratch folder in " + fs::temp_directory_path().string());
     c.work_dir = tmpl;
     own_work_dir = true;
@@ -425,6 +440,18 @@ std::vector<KernelSummary> tune(const std::vector<Workload>& workloads, const Tu
       // points keep only their newest time, so a lucky old time cannot win unchecked), at most
       // 8 re-measurements per kernel.
       std::set<std::string> rechecked;
+      // The best is judged on each point's newest record, as --apply judges it: a record
+      // just found wrong must not stay the "best" shown (it printed 3377.00x).
+      auto recompute_best = [&] {
+        sum.best_us = 0;
+        sum.best.clear();
+        for (const TuningRecord& r : latest_per_point(c.db))
+          if (same_conditions(r, probe) && r.status == Status::Ok && (sum.best_us == 0 || r.min_us < sum.best_us)) {
+            sum.best_us = r.min_us;
+            sum.best = candidate_of(r).describe();
+          }
+      };
+      recompute_best();
       for (int tries = 0; tries < 8; ++tries) {
         const TuningRecord* best = nullptr;
         const std::vector<TuningRecord> latest = latest_per_point(c.db);
@@ -438,6 +465,7 @@ std::vector<KernelSummary> tune(const std::vector<Workload>& workloads, const Tu
         const TuningRecord r = kt.finish(p, trial++);
         c.db.push_back(r);
         rechecked.insert(point_key(r));
+        recompute_best();
         show(tries + 1, 8, "verify");
         if (r.status == Status::Ok) continue;
         ++sum.replaced;
@@ -447,7 +475,8 @@ std::vector<KernelSummary> tune(const std::vector<Workload>& workloads, const Tu
       continue;
     }
 
-    // 2. Autoscheduler baselines (skipped when measured already).
+    // 2. Autoscheduler baselines (skipped when measured already), at most `jobs` compiling at
+    //    once as in the search (--jobs 1: one generator at a time).
     {
       std::vector<Pending> pend;
       for (const std::string& a : baselines) {
@@ -456,13 +485,28 @@ std::vector<KernelSummary> tune(const std::vector<Workload>& workloads, const Tu
           ++sum.skipped;
           continue;
         }
-        pend.push_back(Pending{cand, "autoscheduler", kt.start_compile(cand)});
+        pend.push_back(Pending{cand, "autoscheduler", {}});
       }
-      int done = 0;
-      for (Pending& p : pend) {
-        note(kt.finish(p, trial++));
+      size_t started = 0;
+      int done = 0, failed = 0;
+      std::string failures;
+      for (size_t i = 0; i < pend.size(); ++i) {
+        for (; started < pend.size() && started < i + size_t(std::max(1, o.jobs)); ++started)
+          pend[started].compiled = kt.start_compile(pend[started].cand);
+        const TuningRecord r = kt.finish(pend[i], trial++);
+        if (r.status != Status::Ok) {
+          ++failed;
+          failures += (failures.empty() ? "" : ", ") + pend[i].cand.autoscheduler + ": " + status_name(r.status) +
+                      (r.error.empty() ? "" : " (" + first_line(r.error).substr(0, 160) + ")");
+        }
+        note(r);
         show(++done, int(pend.size()), "baselines");
       }
+      // Said here, not only in the database: a user comparing against the autoschedulers
+      // must know there is nothing to compare with.
+      if (!pend.empty() && failed == int(pend.size()))
+        progress << "[kernel " << (ki + 1) << "/" << workloads.size() << "] " << name << ": every autoscheduler "
+                 << "baseline failed (" << failures << "); the search goes on from the default schedule\n";
     }
 
     // 3. The search.
@@ -489,9 +533,10 @@ std::vector<KernelSummary> tune(const std::vector<Workload>& workloads, const Tu
           ++started;
         }
       };
-      top_up(0);
+      // Before measuring pend[i]: pend[i..i+jobs-1] compiling, no more (top_up(i + 1) kept
+      // one compile more than --jobs in flight: --jobs 1 ran two generators at once).
       for (size_t i = 0; i < pend.size(); ++i) {
-        top_up(i + 1);
+        top_up(i);
         const TuningRecord r = kt.finish(pend[i], trial++);
         history.push_back(Measurement{pend[i].cand.knobs, r.min_us, r.status == Status::Ok});
         note(r);

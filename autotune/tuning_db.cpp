@@ -12,6 +12,7 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <iostream>
 #include <limits>
 #include <map>
 #include <sstream>
@@ -20,6 +21,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "formats/file_io.h"
 #include "formats/tuning_record.h"
 
 namespace micronet::tune {
@@ -30,6 +32,9 @@ using json = nlohmann::json;
 // Output keeps the struct's field order, so a line reads kernel first.
 using ordered_json = nlohmann::ordered_json;
 
+// A record line is a few hundred bytes; longer lines are refused (docs/limits.md).
+constexpr size_t kMaxRecordLineBytes = size_t(64) << 10;
+
 json number_or_null(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
 
 bool is_token(const std::string& s) {  // one whitespace-free word of schedules/tuning_db.txt
@@ -37,6 +42,15 @@ bool is_token(const std::string& s) {  // one whitespace-free word of schedules/
   for (unsigned char c : s)
     if (std::isspace(c) || c == '#' || c == '=') return false;
   return true;
+}
+
+// Control characters (a newline above all) in a field that --apply writes into the text
+// database's comment lines would start lines of their own: a `machine` of
+// "x\nx86 stem_g2x2_k3s2 mid_at=999999" wrote a record nobody measured.
+bool has_control(const std::string& s) {
+  for (unsigned char c : s)
+    if (c < 0x20 || c == 0x7f) return true;
+  return false;
 }
 
 bool is_identifier(const std::string& s) {
@@ -54,6 +68,9 @@ std::string invalid_field(const TuningRecord& r) {
     return "target_family \"" + r.target_family + "\" is not one of x86, arm, gpu";
   if (r.target.empty()) return "target is empty";
   if (r.machine.empty()) return "machine is empty";
+  if (has_control(r.target) || r.target.size() > 256) return "target holds a control character or is over 256 bytes";
+  if (has_control(r.machine) || r.machine.size() > 256) return "machine holds a control character or is over 256 bytes";
+  if (r.knobs.size() > 64) return "more than 64 knobs";
   for (const auto& [name, value] : r.knobs)
     if (!is_token(name)) return "knob name \"" + name + "\" is not a word";
   if (!r.autoscheduler.empty() && !is_identifier(r.autoscheduler))
@@ -133,6 +150,24 @@ std::string trim(const std::string& s) {
 
 std::string errno_text() { return std::strerror(errno); }
 
+// std::getline that stops storing after `max` bytes (the line then reads as max + 1 bytes,
+// so the caller refuses it without holding a gigabyte line in memory). False at the end.
+bool bounded_getline(std::istream& in, std::string& line, size_t max) {
+  line.clear();
+  std::streambuf* sb = in.rdbuf();
+  bool any = false;
+  for (;;) {
+    const int c = sb->sbumpc();
+    if (c == std::char_traits<char>::eof()) {
+      in.setstate(std::ios::eofbit);
+      return any;
+    }
+    any = true;
+    if (c == '\n') return true;
+    if (line.size() <= max) line.push_back(char(c));
+  }
+}
+
 }  // namespace
 
 std::string to_json_line(const TuningRecord& r) {
@@ -210,23 +245,38 @@ TuningRecord parse_record(const std::string& line, const std::string& file, int 
 }
 
 std::vector<TuningRecord> read_db(const std::string& path) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0) {
-    if (errno == ENOENT) return {};  // nothing measured yet
-    throw std::runtime_error("cannot read tuning database " + path + ": " + errno_text());
+  try {
+    // A FIFO or device (`--db /dev/zero`) never ends: only regular files are read.
+    if (!regular_file_or_absent(path)) return {};  // nothing measured yet
+  } catch (const std::exception& e) {
+    throw std::runtime_error("cannot read tuning database " + std::string(e.what()));
   }
-  if (S_ISDIR(st.st_mode))
-    throw std::runtime_error("cannot read tuning database " + path + ": it is a directory");
   std::ifstream in(path);
   if (!in) throw std::runtime_error("cannot read tuning database " + path + ": " + errno_text());
   std::vector<TuningRecord> records;
   std::string line;
   int line_no = 0;
-  while (std::getline(in, line)) {
+  while (bounded_getline(in, line, kMaxRecordLineBytes)) {
     ++line_no;
+    // A record is a few hundred bytes (append_record cuts long error texts); a line over
+    // the limit is not one, and is refused before it is read whole.
+    if (line.size() > kMaxRecordLineBytes)
+      throw std::runtime_error(path + ":" + std::to_string(line_no) + ": a line over the " +
+                               std::to_string(kMaxRecordLineBytes) + "-byte limit of a record");
     const std::string t = trim(line);
     if (t.empty() || t[0] == '#') continue;
-    records.push_back(parse_record(t, path, line_no));
+    // The last line without its newline is an append cut short (a full disk, a kill): a
+    // torn record is skipped with a warning instead of failing every later command.
+    const bool torn_candidate = in.eof();
+    try {
+      records.push_back(parse_record(t, path, line_no));
+    } catch (const std::runtime_error& e) {
+      // (The next append turns such a line into a '#' comment: append_record.)
+      if (!torn_candidate) throw;
+      std::cerr << "warning: " << path << ":" << line_no
+                << ": skipping a record cut short (a full disk or a killed writer?): "
+                << e.what() << "\n";
+    }
   }
   if (in.bad()) throw std::runtime_error("error reading tuning database " + path);
   return records;
@@ -235,24 +285,20 @@ std::vector<TuningRecord> read_db(const std::string& path) {
 void append_record(const std::string& path, const TuningRecord& r) {
   if (const std::string bad = invalid_field(r); !bad.empty())
     throw std::invalid_argument("not appending to " + path + ": " + bad);
-  const std::string line = to_json_line(r) + "\n";
-  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) throw std::runtime_error("cannot open tuning database " + path + ": " + errno_text());
-  // One write() for the whole line: with O_APPEND the kernel places it at the end in one
-  // piece. The loop only continues after a signal or a full disk cut it short.
-  size_t done = 0;
-  while (done < line.size()) {
-    const ssize_t n = ::write(fd, line.data() + done, line.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const std::string why = errno_text();
-      ::close(fd);
-      throw std::runtime_error("cannot append to tuning database " + path + ": " + why);
-    }
-    done += size_t(n);
+  std::string line = to_json_line(r) + "\n";
+  if (line.size() > kMaxRecordLineBytes) {
+    // Only the error text can be long (a compiler's output): cut it, keep the record.
+    TuningRecord cut = r;
+    cut.error = cut.error.substr(0, 2048) + " ...";
+    line = to_json_line(cut) + "\n";
   }
-  if (::close(fd) != 0)
-    throw std::runtime_error("cannot append to tuning database " + path + ": " + errno_text());
+  try {
+    // The whole line or nothing (formats/file_io.h): a full disk never leaves half a record.
+    // A torn last line of an older writer becomes a '#' comment, which read_db skips.
+    append_line_whole(path, line, '#');
+  } catch (const std::exception& e) {
+    throw std::runtime_error("cannot append to tuning database " + std::string(e.what()));
+  }
 }
 
 std::set<std::string> measured_keys(const std::vector<TuningRecord>& records) {
@@ -411,37 +457,42 @@ std::string one_machine(const std::vector<TuningRecord>& db) {
                            "): name the one to apply");
 }
 
-// Temporary file beside the target, then rename(): readers (CMake's configure step, a
-// concurrent build) see the old file or the new one, never half of it.
+// Temporary file beside the target, fsync, then rename(): readers (CMake's configure step,
+// a concurrent build) see the old file or the new one, never half of it
+// (formats/file_io.h; unique temporary names, so two --apply never share one).
 void write_atomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) {
-      std::remove(tmp.c_str());
-      throw std::runtime_error("cannot write " + tmp + ": " + errno_text());
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const std::string why = errno_text();
-    std::remove(tmp.c_str());
-    throw std::runtime_error("cannot replace " + path + ": " + why);
+  try {
+    write_file_atomic(path, [&](std::ostream& out) { out << text; });
+  } catch (const std::exception& e) {
+    throw std::runtime_error(std::string("cannot replace ") + e.what());
   }
 }
 
 }  // namespace
 
 ApplyResult apply_to_text_db(const std::vector<TuningRecord>& db, const std::string& machine,
-                             const std::string& text_db_path) {
+                             const std::string& text_db_path, const RecordCheck& check) {
   ApplyResult result;
   result.machine = machine.empty() ? one_machine(db) : machine;
   if (result.machine.empty()) return result;  // no ok record at all: nothing to choose
   using Key = std::pair<std::string, std::string>;  // family, kernel
   std::map<Key, const TuningRecord> chosen;
-  for (const TuningRecord& b : best_records(db, result.machine))
+  for (const TuningRecord& b : best_records(db, result.machine)) {
+    // Validated before anything is written: the text database is what the build compiles.
+    std::string why = invalid_field(b);
+    if (why.empty() && !b.autoscheduler.empty() && b.autoscheduler != "Adams2019" &&
+        b.autoscheduler != "Mullapudi2016" && b.autoscheduler != "Li2018")
+      why = "autoscheduler \"" + b.autoscheduler + "\" is not one of Halide 14's (Adams2019, Mullapudi2016, Li2018)";
+    if (why.empty() && check) why = check(b);
+    if (why == kUnknownKernel) {
+      result.skipped.push_back(b.target_family + " " + b.kernel);
+      continue;
+    }
+    if (!why.empty())
+      throw std::runtime_error("--apply: the best record of " + b.kernel + " (" + b.target_family + ", " + knob_text(b) +
+                               "): " + why + "; nothing written");
     chosen.emplace(Key{b.target_family, b.kernel}, b);
+  }
   result.kernels = int(chosen.size());
 
   const std::vector<TextLine> old_lines = read_text_db(text_db_path);

@@ -6,6 +6,7 @@
 // No Halide here: the CLI, the report and the tests read databases without the compiler.
 #pragma once
 
+#include <functional>
 #include <set>
 #include <string>
 #include <vector>
@@ -26,13 +27,17 @@ std::string to_json_line(const TuningRecord& r);
 TuningRecord parse_record(const std::string& line, const std::string& file, int line_no);
 
 // Every record of the file, in file order; blank lines and '#' lines are skipped.
-// A missing file is an empty database; an unreadable one (a directory, no permission) or
-// a bad line is a std::runtime_error naming the file (and line).
+// A missing file is an empty database; an unreadable one (a directory, a FIFO or device, no
+// permission), a line over 64 KiB or a bad line is a std::runtime_error naming the file (and
+// line). A bad LAST line without its newline (an append cut short) is skipped with a
+// warning on stderr.
 std::vector<TuningRecord> read_db(const std::string& path);
 
 // Appends `r` as one line with a single O_APPEND write, so concurrent writers (shards
 // sharing a file) never interleave inside a line and a killed process leaves whole lines
-// only. The file is created if missing (its folder must exist).
+// only; the space is reserved first, so a full disk leaves no half record either
+// (formats/file_io.h append_line_whole). The file is created if missing (its folder must
+// exist). std::invalid_argument for a record read_db would refuse.
 void append_record(const std::string& path, const TuningRecord& r);
 
 // point_key of every record, whatever its status (a candidate that failed to compile
@@ -83,6 +88,7 @@ struct ApplyResult {
   std::vector<ApplyChange> changed;   // kernels whose effective record changed
   int kernels = 0;                    // (family, kernel) pairs with an ok record
   bool file_written = false;          // false when the text was already up to date
+  std::vector<std::string> skipped;   // "family kernel": records of kernels `check` does not know
 };
 
 // Writes, for each (target_family, kernel) with an ok record of `machine`, its best record
@@ -94,7 +100,16 @@ struct ApplyResult {
 // `machine` "" = the one machine the ok records name (an error when they name several).
 // The file is replaced atomically (temporary file + rename) and only when its text changes,
 // so an unchanged choice does not even re-run CMake's configure step.
+//
+// Every chosen record is validated before anything is written (std::runtime_error naming the
+// record, nothing written): its strings hold no control characters (a newline in `machine`
+// injected lines), its autoscheduler is one Halide 14 has, and `check` ("" = fine, else
+// why; e.g. tune_apply_check's knob-space check) accepts it. A record `check` answers with
+// kUnknownKernel for is skipped and listed in ApplyResult::skipped (a kernel the build does
+// not compile: a line for it would change nothing).
+using RecordCheck = std::function<std::string(const TuningRecord&)>;
+constexpr const char* kUnknownKernel = "unknown kernel";
 ApplyResult apply_to_text_db(const std::vector<TuningRecord>& db, const std::string& machine,
-                             const std::string& text_db_path);
+                             const std::string& text_db_path, const RecordCheck& check = {});
 
 }  // namespace micronet::tune

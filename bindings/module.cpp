@@ -24,6 +24,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <numeric>
 #include <optional>
 
@@ -34,12 +35,15 @@
 #include "models/checkpoint_import.h"
 #include "runtime/device_targets.h"
 #include "models/config.h"
+#include "models/config_json.h"
 #include "models/cost.h"
 #include "models/plan.h"
 #include "models/random_weights.h"
 #include "models/state_dict_layout.h"
 #include "runtime/halide_model.h"
 #include "runtime/package.h"
+#include "runtime/package_manifest.h"
+#include "formats/file_io.h"
 #include "formats/safetensors.h"
 #include "loader/model_loader.h"
 #include "loader/on_demand.h"
@@ -116,9 +120,16 @@ OnDemandCompiler python_compiler();
 // a package's network and kernels, the build's kernels, or a package compiled on demand for
 // a network the build lacks (a custom config in the weights' metadata, other classes).
 std::shared_ptr<Model> load(const py::object& arch_arg, const py::object& weights_arg,
-                            std::optional<int> threads_arg, const std::string& target,
-                            const py::object& num_classes, uint64_t seed, const py::object& package_arg) {
+                            std::optional<int> threads_arg, const std::optional<std::string>& target_arg,
+                            const py::object& num_classes, uint64_t seed, const py::object& package_arg,
+                            const std::optional<std::string>& expect_sha256) {
   const std::string dir = package_arg.is_none() ? "" : path_string(package_arg);
+  // None: the package's own target, else "host". A target named with a package must be the
+  // package's: target='host' used to return the OpenCL package's model unasked.
+  const std::string target = target_arg.value_or("host");
+  if (expect_sha256 && (dir.empty() || expect_sha256->size() != 64 ||
+                        expect_sha256->find_first_not_of("0123456789abcdefABCDEF") != std::string::npos))
+    throw py::value_error("expect_sha256 must be the 64 hex digits of a package's manifest.json SHA-256, with package=");
   std::error_code ec;
   if (!dir.empty() && !std::filesystem::exists(dir, ec)) {
     PyErr_SetObject(PyExc_FileNotFoundError,
@@ -143,10 +154,29 @@ std::shared_ptr<Model> load(const py::object& arch_arg, const py::object& weight
   if (dir.empty() && weights.is_none() && arch.empty())
     throw py::value_error("micronet_halide.load() needs an arch ('m0'..'m3'), a weights file or a package");
   const std::string weights_path = weights.is_none() ? "" : existing_file(weights, "weights file");
+  if (!dir.empty() && target_arg) {
+    // From the manifest alone, before the package's library is loaded: a target named with a
+    // package must be the package's (target='host' used to return an OpenCL package's model).
+    // A manifest that does not parse is left to open_model_files, which names what is wrong.
+    PackageManifest m;
+    bool read = false;
+    try {
+      const std::string path = dir + "/" + kPackageManifest;
+      const std::vector<uint8_t> bytes = read_file_bytes(path, kMaxManifestBytes);
+      m = parse_package_manifest(std::string(bytes.begin(), bytes.end()), path, package_runtime_version());
+      read = true;
+    } catch (const std::exception&) {
+    }
+    if (read && *target_arg != m.device_api)
+      throw py::value_error("target='" + *target_arg + "' does not apply to package " + dir + ": its kernels are for " +
+                            m.halide_target + " (device '" + m.device_api + "'); leave target out to run it there, " +
+                            "or compile a package for '" + *target_arg + "' (compile(..., target='" + *target_arg +
+                            "'))");
+  }
   ModelFiles files;
   {
     py::gil_scoped_release nogil;
-    files = open_model_files(dir, weights_path);  // PackageError -> micronet_halide.PackageError
+    files = open_model_files(dir, weights_path, expect_sha256.value_or(""));  // PackageError -> micronet_halide.PackageError
   }
   const std::string api = files.package ? files.package->device_api() : target;
   if (files.package && api != "host") {
@@ -183,23 +213,60 @@ std::shared_ptr<Model> load(const py::object& arch_arg, const py::object& weight
                                  kernels ? kernels->device_api() : target, kernels);
 }
 
-void convert(const std::string& arch, const py::object& checkpoint, const py::object& out,
-             const py::object& num_classes) {
-  const ModelConfig& cfg = config_of(arch);
+// config=: a JSON file (str or os.PathLike) or a dict of the same schema. A dict's errors name
+// the dict ("config dict: name: missing"), not a temporary file it was written to.
+ModelConfig config_arg(const py::object& config) {
+  if (py::isinstance<py::dict>(config)) {
+    const std::string text = py::module_::import("json").attr("dumps")(config).cast<std::string>();
+    return config_from_json(text, "config dict");  // ConfigError (std::invalid_argument) -> ValueError
+  }
+  return load_config_file(existing_file(config, "config file"));
+}
+
+// Exactly one network: arch ('m0'..'m3') or config (a file or dict), as the CLI's --arch/--config.
+ModelConfig network_arg(const py::object& arch, const py::object& config, const char* fn) {
+  if (arch.is_none() == config.is_none())
+    throw py::value_error(std::string("micronet_halide.") + fn +
+                          "() needs one network: arch ('m0'..'m3') or config= (a config JSON file or dict)");
+  if (!config.is_none()) return config_arg(config);
+  if (!py::isinstance<py::str>(arch))
+    throw py::type_error("arch must be a str ('m0'..'m3'), got " +
+                         py::str(py::type::handle_of(arch).attr("__name__")).cast<std::string>());
+  return config_of(arch.cast<std::string>());
+}
+
+void convert(const py::object& arch, const py::object& checkpoint, const py::object& out,
+             const py::object& num_classes, const py::object& config) {
+  const ModelConfig cfg = network_arg(arch, config, "convert");
+  if (checkpoint.is_none() || out.is_none())
+    throw py::type_error("micronet_halide.convert() needs checkpoint= (the .pth file) and out= (the .safetensors to write)");
   const int classes = classes_arg(num_classes);
   const std::string in = existing_file(checkpoint, "checkpoint");
   const std::string out_path = path_string(out);
+  const bool custom = !config.is_none();
   py::gil_scoped_release nogil;
-  const ModelPlan plan = plan_model(cfg, 224, 224, classes);
+  // As `micronet convert` (tools/cmd_convert.cpp): a custom network at its own input size,
+  // its config kept in the metadata so load(), run and compile find the network.
+  const ModelPlan plan = custom ? plan_model(cfg, cfg.input_h, cfg.input_w, classes) : plan_model(cfg, 224, 224, classes);
   TensorMap w = load_torch_checkpoint(in, checkpoint_byte_budget(plan));
-  validate_state_dict(w, state_dict_layout(plan), in + " (as MicroNet-" + arch + ")");
-  write_safetensors(out_path, w, {{"arch", arch}, {"format", "micronet-official-state-dict"},
-                                  {"num_classes", std::to_string(plan.num_classes)},
-                                  {"source", in}});
+  validate_state_dict(w, state_dict_layout(plan), in + " (as MicroNet-" + cfg.arch + ")");
+  std::map<std::string, std::string> meta = {{"arch", cfg.arch}, {"format", "micronet-official-state-dict"},
+                                             {"num_classes", std::to_string(plan.num_classes)}, {"source", in}};
+  if (custom) {
+    ModelConfig stored = cfg;
+    stored.num_classes = plan.num_classes;
+    meta[kConfigMetadataKey] = config_to_json(stored);
+    meta["input_height"] = std::to_string(cfg.input_h);
+    meta["input_width"] = std::to_string(cfg.input_w);
+  }
+  write_safetensors(out_path, w, meta);
 }
 
-py::dict info(const std::string& arch, int height, int width, const py::object& num_classes) {
-  const ModelPlan plan = plan_model(config_of(arch), height, width, classes_arg(num_classes));
+py::dict info(const py::object& arch, std::optional<int> height, std::optional<int> width,
+              const py::object& num_classes, const py::object& config) {
+  const ModelConfig cfg = network_arg(arch, config, "info");
+  const ModelPlan plan = plan_model(cfg, height.value_or(cfg.input_h), width.value_or(cfg.input_w),
+                                    classes_arg(num_classes));
   const CostReport r = cost_report(plan);
   py::list layers;
   for (const OpCost& c : r.ops) {
@@ -423,7 +490,9 @@ PYBIND11_MODULE(_native, m) {
            py::arg("batch") = 1, py::arg("height") = py::none(), py::arg("width") = py::none(),
            "Bytes of activation memory one run of `batch` images of height x width (default:\n"
            "input_size) needs.")
-      .def_property_readonly("arch", &Model::arch, "'m0'..'m3'.")
+      .def_property_readonly("arch", &Model::arch,
+                             "The network's name: 'm0'..'m3' for the built-in models, else the custom config's\n"
+                             "name (its \"name\" field, as `micronet info --config` prints it).")
       .def_property_readonly("num_classes", &Model::num_classes, "Width of the logits.")
       .def_property_readonly("input_size",
                              [](const Model& self) { return py::make_tuple(self.input_h(), self.input_w()); },
@@ -462,11 +531,12 @@ PYBIND11_MODULE(_native, m) {
       });
 
   m.def("load", &b::load, py::arg("arch") = py::none(), py::arg("weights") = py::none(),
-        py::arg("threads") = py::none(), py::arg("target") = "host", py::kw_only(),
+        py::arg("threads") = py::none(), py::arg("target") = py::none(), py::kw_only(),
         py::arg("num_classes") = py::none(), py::arg("seed") = b::kDefaultSeed,
-        py::arg("package") = py::none(),
+        py::arg("package") = py::none(), py::arg("expect_sha256") = py::none(),
         "Load a MicroNet for `target` ('host', or a GPU API that targets() lists as compiled;\n"
-        "one without a usable device raises RuntimeError).\n\n"
+        "one without a usable device raises RuntimeError). None: 'host', or a package's own\n"
+        "target; a target other than the package's raises ValueError.\n\n"
         "weights: path of a safetensors file (from convert(), `micronet convert` or\n"
         "`micronet train`) or of a PyTorch .pth checkpoint (read by the restricted importer:\n"
         "nothing in it runs). None: random weights from `seed`, with a UserWarning.\n"
@@ -479,20 +549,29 @@ PYBIND11_MODULE(_native, m) {
         "config), kernels and target, and its weights unless weights is given (none: random\n"
         "weights with a UserWarning). A package for another CPU architecture or features, a\n"
         "truncated or edited one, or one of another version raises PackageError (a\n"
-        "RuntimeError) naming what differs.\n"
+        "RuntimeError) naming what differs. A package is code and loading it runs it:\n"
+        "expect_sha256 (the SHA-256 of its manifest.json) refuses any other package.\n"
         "FileNotFoundError for a missing file; ValueError for an unknown arch or target, an\n"
         "arch that differs from the file's metadata, or no arch from either; RuntimeError\n"
         "(FormatError) for a bad file or weights that do not fit the architecture.");
-  m.def("convert", &b::convert, py::arg("arch"), py::arg("checkpoint"), py::arg("out"),
-        py::kw_only(), py::arg("num_classes") = py::none(),
-        "Convert a PyTorch .pth checkpoint of MicroNet-`arch` to safetensors at `out`, as\n"
-        "`micronet convert` does: every tensor unchanged, metadata arch / format /\n"
-        "num_classes / source. Atomic: nothing is left at `out` on failure.");
-  m.def("info", &b::info, py::arg("arch"), py::arg("height") = 224, py::arg("width") = 224,
-        py::kw_only(), py::arg("num_classes") = py::none(),
-        "Cost report of MicroNet-`arch` at height x width: {'arch', 'input', 'num_classes',\n"
-        "'params', 'madds', 'layers': [{'block', 'op', 'key', 'params', 'madds',\n"
-        "'conv_madds', 'linear_madds', 'shiftmax_madds'}, ...]} (as `micronet info --json`).");
+  m.def("convert", &b::convert, py::arg("arch") = py::none(), py::arg("checkpoint") = py::none(),
+        py::arg("out") = py::none(), py::kw_only(), py::arg("num_classes") = py::none(),
+        py::arg("config") = py::none(),
+        "Convert a PyTorch .pth checkpoint of MicroNet-`arch` ('m0'..'m3'), or of the network of\n"
+        "config= (a config JSON file or dict, e.g. from `micronet search`), to safetensors at `out`,\n"
+        "as `micronet convert` does: every tensor unchanged, metadata arch / format / num_classes /\n"
+        "source, and a config's network (so load(out) finds it). Atomic: nothing is left at `out`\n"
+        "on failure. ValueError for both or neither of arch and config, or a bad config.");
+  m.def("info", &b::info, py::arg("arch") = py::none(), py::arg("height") = py::none(),
+        py::arg("width") = py::none(), py::kw_only(), py::arg("num_classes") = py::none(),
+        py::arg("config") = py::none(),
+        "Cost report of MicroNet-`arch` ('m0'..'m3'), or of the network of config= (a config JSON\n"
+        "file or dict), at height x width (default: the network's input size, 224 for M0..M3):\n"
+        "{'arch', 'input', 'num_classes', 'params', 'madds', 'layers': [{'block', 'op', 'key',\n"
+        "'params', 'madds', 'conv_madds', 'linear_madds', 'shiftmax_madds'}, ...]} (as\n"
+        "`micronet info --json`).");
+  m.def("_check_config", [](const py::object& config) { b::config_arg(config); }, py::arg("config"),
+        "Raises ValueError naming the dict (or file) when config is not a valid network config.");
   m.def("preprocess",
         [](py::handle image) {
           return b::input_batch(b::preprocess_image(image, b::imagenet_metadata("", -1)), 224, 224);

@@ -35,7 +35,9 @@ foreach(dir formats support models runtime)
           # Not in the library: .pth import (zip, unpickler), IDX datasets, shipped weights.
           PATTERN "pretrained" EXCLUDE PATTERN "configs" EXCLUDE PATTERN "zip_reader.h" EXCLUDE
           PATTERN "restricted_unpickler.h" EXCLUDE PATTERN "idx_reader.h" EXCLUDE
-          PATTERN "checkpoint_import.h" EXCLUDE)
+          PATTERN "checkpoint_import.h" EXCLUDE
+          # The command-line executables' CLI11 glue: not the runtime's, and it needs CLI11.
+          PATTERN "cli_usage.h" EXCLUDE)
 endforeach()
 file(WRITE ${CMAKE_CURRENT_BINARY_DIR}/micronet_halide-config.cmake
   "include(\${CMAKE_CURRENT_LIST_DIR}/micronet_halide-targets.cmake)\n")

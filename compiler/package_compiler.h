@@ -35,6 +35,7 @@ struct PackageOptions {
 
 struct PackageResult {
   std::string dir, halide_target;
+  std::string manifest_sha256;  // of the published manifest.json: `run --expect-sha256` takes it
   int kernels = 0, compiled = 0, cached = 0;
   double seconds = 0;
 };

@@ -4,7 +4,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -215,22 +217,122 @@ void replace_atomically(const Target& t, const std::string& path,
   sync_folder(dir);
 }
 
+// What a non-regular file is, for messages.
+std::string kind_of(mode_t m) {
+  if (S_ISDIR(m)) return "a directory";
+  if (S_ISFIFO(m)) return "a FIFO";
+  if (S_ISCHR(m)) return "a character device";
+  if (S_ISBLK(m)) return "a block device";
+  if (S_ISSOCK(m)) return "a socket";
+  return "not a regular file";
+}
+
+// Turns the unterminated last line of the file into a comment line by overwriting its first
+// byte with `comment` (the file's own comment character): a record torn by a dead writer
+// stays visible, and no reader fails on it once more lines follow it. O_APPEND descriptors
+// ignore pwrite's offset, so a second descriptor writes in place.
+void comment_out_last_line(int fd, off_t size, char comment) {
+  const off_t from = std::max<off_t>(0, size - off_t(64 << 10));
+  std::vector<char> tail(size_t(size - from));
+  if (::pread(fd, tail.data(), tail.size(), from) != ssize_t(tail.size())) return;
+  size_t start = tail.size();
+  while (start > 0 && tail[start - 1] != '\n') --start;
+  if (start == tail.size()) return;
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+  const int rw = ::open(path, O_WRONLY | O_CLOEXEC);
+  if (rw < 0) return;
+  (void)::pwrite(rw, &comment, 1, from + off_t(start));
+  ::close(rw);
+}
+
 }  // namespace
 
-std::vector<uint8_t> read_file_bytes(const std::string& path) {
-  // A directory opens fine as an ifstream on Linux and then reads garbage sizes.
-  std::error_code ec;
-  if (fs::is_directory(path, ec)) throw FormatError(path + ": is a directory");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw FormatError(path + ": cannot open: " + err_text(errno));
-  in.seekg(0, std::ios::end);
-  const std::streamoff size = in.tellg();
-  if (size < 0) throw FormatError(path + ": cannot determine the file size");
-  in.seekg(0, std::ios::beg);
+bool regular_file_or_absent(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return false;
+    throw FormatError(path + ": cannot open: " + err_text(errno));
+  }
+  if (!S_ISREG(st.st_mode)) throw FormatError(path + ": is " + kind_of(st.st_mode) + ", not a regular file");
+  return true;
+}
+
+std::vector<uint8_t> read_file_bytes(const std::string& path, uint64_t max_bytes) {
+  // O_NONBLOCK: opening a FIFO without a writer would block forever; a regular file ignores it.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) throw FormatError(path + ": cannot open: " + err_text(errno));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) throw FormatError(path + ": cannot inspect: " + err_text(errno));
+  // A device (/dev/zero) or FIFO has no size and may never end: refused before reading.
+  if (!S_ISREG(st.st_mode)) throw FormatError(path + ": is " + kind_of(st.st_mode) + ", not a regular file");
+  const uint64_t size = uint64_t(st.st_size);
+  if (size > max_bytes)
+    throw FormatError(path + ": is " + std::to_string(size) + " bytes, over the limit of " +
+                      std::to_string(max_bytes) + " for this kind of file");
   std::vector<uint8_t> bytes(static_cast<size_t>(size));
-  if (size > 0 && !in.read(reinterpret_cast<char*>(bytes.data()), size))
-    throw FormatError(path + ": read failed");
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::read(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw FormatError(path + ": read failed: " + err_text(errno));
+    if (n == 0) throw FormatError(path + ": the file shrank while it was read (" + std::to_string(done) + " of " +
+                                  std::to_string(size) + " bytes)");
+    done += size_t(n);
+  }
   return bytes;
+}
+
+void append_line_whole(const std::string& path, const std::string& record, char comment) {
+  const int fd = ::open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_NONBLOCK | O_CLOEXEC, 0644);
+  if (fd < 0) throw FormatError(path + ": cannot open for appending: " + err_text(errno));
+  struct Closer {
+    int fd;
+    ~Closer() {
+      if (fd >= 0) ::close(fd);
+    }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) throw FormatError(path + ": cannot inspect: " + err_text(errno));
+  if (!S_ISREG(st.st_mode)) throw FormatError(path + ": is " + kind_of(st.st_mode) + ", not a regular file");
+  // A file whose last line was cut short (by an older writer, or a kill mid-write): end it
+  // first, so the torn line stays one line of its own instead of swallowing this record.
+  std::string line = record;
+  char last = '\n';
+  if (st.st_size > 0 && ::pread(fd, &last, 1, st.st_size - 1) == 1 && last != '\n') {
+    line.insert(0, 1, '\n');
+    if (comment) comment_out_last_line(fd, st.st_size, comment);
+  }
+  // Reserve the blocks past the end first: a full disk fails here, before a byte is written.
+  // (Not every file system can; then a short write below is cut back instead.)
+  if (::fallocate(fd, FALLOC_FL_KEEP_SIZE, st.st_size, off_t(line.size())) != 0 &&
+      (errno == ENOSPC || errno == EDQUOT || errno == EFBIG))
+    throw FormatError(path + ": cannot append a record: " + err_text(errno));
+  size_t done = 0;
+  while (done < line.size()) {
+    const ssize_t n = ::write(fd, line.data() + done, line.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int e = n < 0 ? errno : ENOSPC;
+      if (done > 0) {
+        // Our partial line ends at the current offset; cut it off unless another writer
+        // appended after it (then the torn line stays, and readers skip a torn last line).
+        const off_t end = ::lseek(fd, 0, SEEK_CUR);
+        struct stat now {};
+        if (end >= off_t(done) && ::fstat(fd, &now) == 0 && now.st_size == end)
+          (void)::ftruncate(fd, end - off_t(done));
+      }
+      throw FormatError(path + ": cannot append a record: " + err_text(e));
+    }
+    done += size_t(n);
+  }
+  const int rc = ::close(fd);
+  closer.fd = -1;
+  if (rc != 0) throw FormatError(path + ": cannot append a record: " + err_text(errno));
 }
 
 void write_file_atomic(const std::string& path,

@@ -10,8 +10,31 @@
 
 namespace micronet {
 
-// Throws FormatError naming `path` when it cannot be opened or read.
-std::vector<uint8_t> read_file_bytes(const std::string& path);
+// The largest file read_file_bytes reads unless told otherwise: weights and checkpoints
+// (MicroNet-M3's are ~50 MB) with room to spare.
+constexpr uint64_t kMaxReadFileBytes = uint64_t(2) << 30;
+
+// The whole file. Throws FormatError naming `path` when it cannot be opened or read, when
+// it is not a regular file (a FIFO, a device such as /dev/zero, a socket, a folder: such
+// "files" never end or block forever; it is opened non-blocking, so a FIFO without a writer
+// does not hang either), or when it is larger than `max_bytes` (checked before reading).
+std::vector<uint8_t> read_file_bytes(const std::string& path, uint64_t max_bytes = kMaxReadFileBytes);
+
+// Throws FormatError naming `path` unless it is absent (returns false) or a regular file
+// (returns true), without opening it: for readers that stream (line by line) and for
+// "missing = empty" files.
+bool regular_file_or_absent(const std::string& path);
+
+// Appends `line` (which ends with a newline) to `path`, creating the file (mode 0644 & ~umask),
+// as one whole record or nothing: the space is reserved first (fallocate), the line goes in
+// one O_APPEND write (concurrent appenders never interleave inside a line), and a write cut
+// short (a full disk where the file system cannot reserve) is cut back off the file when no
+// other writer appended after it. Throws FormatError naming the file and errno's text.
+// Refuses a `path` that exists and is not a regular file. A file that does not end with a
+// newline (a line torn by a writer killed mid-line) gets one first, so the torn line stays
+// separate; with `comment` (the format's comment character, '#' for JSON lines) that line's
+// first byte becomes it, so readers skip it from then on instead of failing on it.
+void append_line_whole(const std::string& path, const std::string& line, char comment = 0);
 
 // Size and modification time of a file ("missing" if it is absent): a cheap identity for
 // cache keys that must change when a build replaces the file (generators, tuning files).

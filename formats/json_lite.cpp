@@ -8,14 +8,38 @@ namespace micronet {
 
 namespace {
 
-// Headers are shallow; the cap keeps hostile input from exhausting the stack.
-constexpr int kMaxDepth = 64;
+// The length of the well-formed UTF-8 sequence at s[i..], 0 when there is none (RFC 3629:
+// no overlong forms, no surrogates, nothing past U+10FFFF).
+size_t utf8_sequence(std::string_view s, size_t i) {
+  const auto b = [&](size_t k) { return static_cast<unsigned char>(s[i + k]); };
+  const unsigned char c = b(0);
+  if (c < 0x80) return 1;
+  size_t n;
+  unsigned lo = 0x80, hi = 0xbf;  // the allowed range of the second byte
+  if (c >= 0xc2 && c <= 0xdf) n = 2;
+  else if (c >= 0xe0 && c <= 0xef) n = 3, lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
+  else if (c >= 0xf0 && c <= 0xf4) n = 4, lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
+  else return 0;
+  if (i + n > s.size() || b(1) < lo || b(1) > hi) return 0;
+  for (size_t k = 2; k < n; ++k)
+    if ((b(k) & 0xc0) != 0x80) return 0;
+  return n;
+}
 
 class Parser {
  public:
-  explicit Parser(const std::string& text) : s_(text) {}
+  Parser(std::string_view text, const JsonLimits& limits) : s_(text), limits_(limits) {}
 
   JsonValue document() {
+    // Editors' other encodings, named as such rather than as "unexpected character".
+    if (s_.size() >= 3 && s_.compare(0, 3, "\xEF\xBB\xBF") == 0)
+      fail("the file starts with a UTF-8 byte order mark (BOM): save it as UTF-8 without BOM");
+    if (s_.size() >= 2 && ((s_[0] == '\xFF' && s_[1] == '\xFE') || (s_[0] == '\xFE' && s_[1] == '\xFF') ||
+                           (s_[0] != 0 && s_[1] == 0) || (s_[0] == 0 && s_[1] != 0)))
+      fail("the file looks like UTF-16 (a byte order mark or NUL bytes): save it as UTF-8");
+    if (s_.size() > limits_.max_bytes)
+      fail("the document is " + std::to_string(s_.size()) + " bytes, over the limit of " +
+           std::to_string(limits_.max_bytes));
     JsonValue v = value(0);
     skip_space();
     if (pos_ != s_.size()) fail("trailing characters after the JSON value");
@@ -52,7 +76,10 @@ class Parser {
   }
 
   JsonValue value(int depth) {
-    if (depth > kMaxDepth) fail("nesting deeper than " + std::to_string(kMaxDepth));
+    if (depth > limits_.max_depth) fail("nesting deeper than " + std::to_string(limits_.max_depth));
+    // Counted before the value is built: the limit bounds the memory, not just the time.
+    if (++values_ > limits_.max_values)
+      fail("more than " + std::to_string(limits_.max_values) + " values (the limit for this file)");
     JsonValue v;
     char c = peek();
     if (c == '{') {
@@ -108,7 +135,7 @@ class Parser {
     }
     if (literal("null")) return v;
     if (c == '-' || (c >= '0' && c <= '9')) return number();
-    fail(std::string("unexpected character '") + c + "'");
+    fail("unexpected character '" + printable(std::string_view(&c, 1)) + "'");
   }
 
   JsonValue number() {
@@ -136,7 +163,8 @@ class Parser {
       if (pos_ < s_.size() && (s_[pos_] == '+' || s_[pos_] == '-')) ++pos_;
       digits();
     }
-    const std::string text = s_.substr(start, pos_ - start);
+    if (pos_ - start > 400) fail("a number of more than 400 characters");
+    const std::string text(s_.substr(start, pos_ - start));
     JsonValue v;
     if (integral) {
       errno = 0;
@@ -189,9 +217,22 @@ class Parser {
     std::string out;
     for (;;) {
       if (pos_ >= s_.size()) fail("unterminated string");
-      char c = s_[pos_++];
-      if (c == '"') return out;
+      if (out.size() > limits_.max_string_bytes)
+        fail("a string longer than " + std::to_string(limits_.max_string_bytes) + " bytes");
+      char c = s_[pos_];
+      if (c == '"') {
+        ++pos_;
+        return out;
+      }
       if (static_cast<unsigned char>(c) < 0x20) fail("control character in string");
+      if (static_cast<unsigned char>(c) >= 0x80) {
+        const size_t n = utf8_sequence(s_, pos_);
+        if (n == 0) fail("a string holds bytes that are not UTF-8");
+        out.append(s_.substr(pos_, n));
+        pos_ += n;
+        continue;
+      }
+      ++pos_;
       if (c != '\\') {
         out += c;
         continue;
@@ -220,13 +261,15 @@ class Parser {
           append_utf8(out, cp);
           break;
         }
-        default: fail(std::string("bad escape '\\") + e + "'");
+        default: fail("bad escape '\\" + printable(std::string_view(&e, 1)) + "'");
       }
     }
   }
 
-  const std::string& s_;
+  std::string_view s_;
+  const JsonLimits& limits_;
   size_t pos_ = 0;
+  size_t values_ = 0;
 };
 
 }  // namespace
@@ -237,7 +280,33 @@ const JsonValue* JsonValue::find(const std::string& name) const {
   return nullptr;
 }
 
-JsonValue parse_json(const std::string& text) { return Parser(text).document(); }
+JsonValue parse_json(std::string_view text, const JsonLimits& limits) { return Parser(text, limits).document(); }
+
+bool is_valid_utf8(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    const size_t n = utf8_sequence(s, i);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
+std::string printable(std::string_view s, size_t max) {
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < s.size() && i < max; ++i) {
+    const unsigned char u = static_cast<unsigned char>(s[i]);
+    if (u >= 0x20 && u < 0x7f) {
+      out += char(u);
+    } else {
+      out += "\\x";
+      out += hex[u >> 4];
+      out += hex[u & 15];
+    }
+  }
+  if (s.size() > max) out += "...";
+  return out;
+}
 
 std::string json_quote(const std::string& s) {
   static const char* hex = "0123456789abcdef";

@@ -14,6 +14,10 @@ namespace {
 // cap is lower than the reference implementation's 100 MB; 16 MiB holds ~150k tensors
 // (MicroNet-M3's header is ~60 KB).
 constexpr uint64_t kMaxHeaderBytes = uint64_t(16) << 20;
+// A tensor entry is ~10 JSON values; 2^18 values are ~25k tensors (a MicroNet has < 2k,
+// M3 ~700) and bound the parsed header to ~30 MB whatever its text (without the bound a
+// 16 MiB header of "0,0,..." cost 891 MB).
+constexpr size_t kMaxHeaderValues = size_t(1) << 18;
 
 struct Entry {
   const std::string* key;
@@ -92,7 +96,11 @@ Tensor parse_entry(const std::string& where, const JsonValue& v, Entry& range) {
 }  // namespace
 
 TensorMap read_safetensors(const std::string& path, std::map<std::string, std::string>* metadata) {
-  const std::vector<uint8_t> file = read_file_bytes(path);
+  return read_safetensors_bytes(read_file_bytes(path), path, metadata);
+}
+
+TensorMap read_safetensors_bytes(const std::vector<uint8_t>& file, const std::string& path,
+                                 std::map<std::string, std::string>* metadata) {
   const std::string magic = not_safetensors(file);
   if (!magic.empty()) throw FormatError(path + ": not a safetensors file (" + magic + ")");
   if (file.size() < 8)
@@ -108,10 +116,14 @@ TensorMap read_safetensors(const std::string& path, std::map<std::string, std::s
                       " bytes is over the " + std::to_string(kMaxHeaderBytes) + "-byte limit");
   if (header_len == 0 || file[8] != '{')
     throw FormatError(path + ": not a safetensors file (the header does not start with '{')");
-  const std::string text(reinterpret_cast<const char*>(file.data()) + 8, size_t(header_len));
+  const std::string_view text(reinterpret_cast<const char*>(file.data()) + 8, size_t(header_len));
   JsonValue header;
   try {
-    header = parse_json(text);
+    JsonLimits limits;
+    limits.max_bytes = kMaxHeaderBytes;
+    limits.max_depth = 8;  // {"key": {"shape": [..]}}: 3 levels
+    limits.max_values = kMaxHeaderValues;
+    header = parse_json(text, limits);
   } catch (const JsonError& e) {
     throw FormatError(path + ": bad header: " + e.what());
   }
@@ -204,6 +216,17 @@ void write_safetensors(const std::string& path, const TensorMap& tensors,
   header += '}';
   // Padding keeps the data section 8-byte aligned for readers that map the file.
   header.append((8 - header.size() % 8) % 8, ' ');
+  // Never write what read_safetensors refuses (a 17 MB config_name made such a file).
+  if (header.size() > kMaxHeaderBytes)
+    throw FormatError(path + ": the header would be " + std::to_string(header.size()) +
+                      " bytes, over the " + std::to_string(kMaxHeaderBytes) +
+                      "-byte limit readers accept (metadata too large?); nothing written");
+  for (const auto& [k, v] : metadata)
+    if (!is_valid_utf8(k) || !is_valid_utf8(v))
+      throw FormatError(path + ": metadata '" + printable(k) + "' is not valid UTF-8; nothing written");
+  for (const auto& kv : tensors)
+    if (!is_valid_utf8(kv.first))
+      throw FormatError(path + ": tensor name '" + printable(kv.first) + "' is not valid UTF-8; nothing written");
 
   write_file_atomic(path, [&](std::ostream& out) {
     uint8_t len[8];

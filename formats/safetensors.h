@@ -4,6 +4,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "formats/tensor.h"
 
@@ -16,6 +17,11 @@ namespace micronet {
 // (.npy, zip/.pth, gzip, pickle) is named as "not a safetensors file (...)".
 TensorMap read_safetensors(const std::string& path,
                            std::map<std::string, std::string>* metadata = nullptr);
+
+// The same for a file already read into memory (`path` names it in messages): a package's
+// weights are hashed and parsed from the same bytes (runtime/package.h).
+TensorMap read_safetensors_bytes(const std::vector<uint8_t>& file, const std::string& path,
+                                 std::map<std::string, std::string>* metadata = nullptr);
 
 // Tensors in key order, header padded with spaces to 8 bytes. Atomic: nothing is left at
 // `path` (or `path.tmp`) when it throws.

@@ -29,11 +29,19 @@ bool is_torch_checkpoint(const std::string& path) {
   return f.gcount() == 4 && magic[0] == 'P' && magic[1] == 'K' && magic[2] == 3 && magic[3] == 4;
 }
 
-ModelFiles open_model_files(const std::string& package_dir, const std::string& weights) {
+ModelFiles open_model_files(const std::string& package_dir, const std::string& weights,
+                            const std::string& expect_package_sha256) {
   ModelFiles f;
-  if (!package_dir.empty()) f.package = ModelPackage::open(package_dir);
+  if (!package_dir.empty()) f.package = ModelPackage::open(package_dir, expect_package_sha256);
   f.weights_path = !weights.empty() ? weights : f.package ? f.package->weights_path() : "";
   if (f.weights_path.empty()) return f;
+  if (weights.empty()) {
+    // The package's own weights: hashed and parsed from the same bytes.
+    std::map<std::string, std::string> meta;
+    f.tensors = f.package->read_weights(&meta);
+    f.meta = ModelMetadata::from_map(meta, f.weights_path);
+    return f;
+  }
   if (is_torch_checkpoint(f.weights_path)) {
     f.torch_checkpoint = true;
     return f;

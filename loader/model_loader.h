@@ -60,8 +60,11 @@ struct ModelFiles {
 
 // Opens `package_dir` ("" = none; PackageError) and reads `weights` ("" = the package's
 // weights file, else none): a safetensors file whole (FormatError naming it), a .pth only
-// noted (its import needs the plan's byte budget).
-ModelFiles open_model_files(const std::string& package_dir, const std::string& weights);
+// noted (its import needs the plan's byte budget). The package's own weights are checked
+// against its manifest's SHA-256 as they are read. `expect_package_sha256` ("" = any): the
+// SHA-256 of the package's manifest.json the caller trusts (ModelPackage::open).
+ModelFiles open_model_files(const std::string& package_dir, const std::string& weights,
+                            const std::string& expect_package_sha256 = "");
 
 // The plan to run: the arch is the package's, else `arch` or the metadata's (one of them is
 // needed; given both, they must agree); a custom network (an arch that is not built in,

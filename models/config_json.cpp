@@ -44,6 +44,14 @@ const std::vector<Column>& columns() {
   return c;
 }
 
+// What a MicroNet can be, bounded before anything is planned or compiled (docs/limits.md):
+// M3 has 12 rows of 1 block; the search's networks have < 20 blocks. Without the bounds a
+// config of 100k rows passed `info` and `compile`, and running its package took 43 s and 4 GB.
+constexpr size_t kMaxConfigBytes = size_t(1) << 20;
+constexpr size_t kMaxRows = 64;
+constexpr int kMaxBlocks = 256;        // the rows' repeats summed
+constexpr size_t kMaxConfigNameBytes = 256;
+
 const std::set<std::string> kTopFields = {"name",   "config_name", "stem_ch",  "stem_groups", "out_ch",
                                           "init_a", "init_b",      "init_a_block3", "act_max", "reduction",
                                           "dropout", "classes",    "input_size", "rows"};
@@ -82,6 +90,8 @@ class Reader {
 
   std::string text(const JsonValue& v, const std::string& field) const {
     if (v.kind != JsonValue::Kind::String) fail(field, "expected a string, got " + describe(v));
+    for (unsigned char c : v.string)
+      if (c < 0x20 || c == 0x7f) fail(field, "holds a control character: " + describe(v));
     return v.string;
   }
 
@@ -102,7 +112,7 @@ class Reader {
       case JsonValue::Kind::Bool: return v.boolean ? "true" : "false";
       case JsonValue::Kind::Integer: return std::to_string(v.integer);
       case JsonValue::Kind::Number: return format(v.number);
-      case JsonValue::Kind::String: return "the string \"" + v.string + "\"";
+      case JsonValue::Kind::String: return "the string \"" + printable(v.string) + "\"";
       case JsonValue::Kind::Array: return "a list of " + std::to_string(v.array.size());
       case JsonValue::Kind::Object: return "an object";
     }
@@ -140,21 +150,31 @@ ModelConfig config_from_json(const std::string& text, const std::string& source)
   const Reader rd(source);
   JsonValue doc;
   try {
-    doc = parse_json(text);
+    // ~17 values per row: 16k values are 900 rows, far past kMaxRows, so the row bound
+    // below gives the clearer message while the value bound caps the memory (~2 MB).
+    JsonLimits limits;
+    limits.max_bytes = kMaxConfigBytes;
+    limits.max_depth = 8;
+    limits.max_values = 16384;
+    limits.max_string_bytes = 4096;
+    doc = parse_json(text, limits);
   } catch (const JsonError& e) {
     throw ConfigError(source + ": not valid JSON: " + e.what());
   }
   if (doc.kind != JsonValue::Kind::Object) rd.fail("(document)", "expected a JSON object, got " + Reader::describe(doc));
   for (const auto& m : doc.object)
-    if (!kTopFields.count(m.first)) rd.fail(m.first, "unknown field (known: name, config_name, stem_ch, stem_groups, "
+    if (!kTopFields.count(m.first)) rd.fail(printable(m.first), "unknown field (known: name, config_name, stem_ch, stem_groups, "
                                                      "out_ch, init_a, init_b, init_a_block3, act_max, reduction, "
                                                      "dropout, classes, input_size, rows)");
   ModelConfig cfg;
   cfg.arch = rd.text(rd.need(doc, "name", ""), "name");
   if (cfg.arch.empty() || cfg.arch.size() > 64 ||
       !std::regex_match(cfg.arch, std::regex("[A-Za-z0-9][A-Za-z0-9_.-]*")))
-    rd.fail("name", "\"" + cfg.arch + "\" must be 1-64 letters, digits, '_', '.' or '-'");
+    rd.fail("name", "\"" + printable(cfg.arch) + "\" must be 1-64 letters, digits, '_', '.' or '-'");
   cfg.config_name = doc.find("config_name") ? rd.text(*doc.find("config_name"), "config_name") : cfg.arch;
+  if (cfg.config_name.size() > kMaxConfigNameBytes)
+    rd.fail("config_name", std::to_string(cfg.config_name.size()) + " bytes, over the limit of " +
+                               std::to_string(kMaxConfigNameBytes));
   cfg.stem_channels = rd.integer(rd.need(doc, "stem_ch", ""), "stem_ch", 1, 4096);
   const JsonValue& sg = rd.pair(rd.need(doc, "stem_groups", ""), "stem_groups");
   cfg.stem_groups = {rd.integer(sg.array[0], "stem_groups[0]", 1, 4096),
@@ -193,6 +213,10 @@ ModelConfig config_from_json(const std::string& text, const std::string& source)
   const JsonValue& rows = rd.need(doc, "rows", "");
   if (rows.kind != JsonValue::Kind::Array || rows.array.empty())
     rd.fail("rows", "expected a non-empty list of row objects, got " + Reader::describe(rows));
+  if (rows.array.size() > kMaxRows)
+    rd.fail("rows", std::to_string(rows.array.size()) + " rows, over the limit of " + std::to_string(kMaxRows) +
+                        " (MicroNet-M3 has 12)");
+  int blocks = 0;
   for (size_t i = 0; i < rows.array.size(); ++i) {
     const JsonValue& r = rows.array[i];
     const std::string at = "rows[" + std::to_string(i) + "]";
@@ -201,7 +225,7 @@ ModelConfig config_from_json(const std::string& text, const std::string& source)
       bool known = false;
       for (const Column& c : columns()) known = known || m.first == c.name;
       if (!known)
-        rd.fail(at + "." + m.first, "unknown column (the official columns: s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r; "
+        rd.fail(at + "." + printable(m.first), "unknown column (the official columns: s n c ks c1 c2 g1 g2 c3 g3 g4 y1 y2 y3 r; "
                                     "extra: J)");
     }
     BlockRow row{};
@@ -215,6 +239,10 @@ ModelConfig config_from_json(const std::string& text, const std::string& source)
       row.*(c.field) = rd.integer(*v, at + "." + c.name, c.lo, c.hi);
     }
     check_row(rd, row, i, i + 1 == rows.array.size());
+    blocks += row.repeat;
+    if (blocks > kMaxBlocks)
+      rd.fail(at + ".n", "the rows so far repeat " + std::to_string(blocks) + " blocks, over the limit of " +
+                             std::to_string(kMaxBlocks) + " blocks in a network");
     cfg.rows.push_back(row);
   }
   if (cfg.rows.back().g4 != 0)
@@ -251,7 +279,7 @@ ModelConfig config_from_json(const std::string& text, const std::string& source)
 }
 
 ModelConfig load_config_file(const std::string& path) {
-  const std::vector<uint8_t> bytes = read_file_bytes(path);
+  const std::vector<uint8_t> bytes = read_file_bytes(path, kMaxConfigBytes);  // bounded, regular files only
   return config_from_json(std::string(bytes.begin(), bytes.end()), path);
 }
 

@@ -13,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_TARGET=${1:-20}
-TARGETS=(${FUZZ_TARGETS:-checkpoint safetensors npy idx kernel_cases tuning_records tuning_db})
+TARGETS=(${FUZZ_TARGETS:-checkpoint safetensors npy idx kernel_cases tuning_records tuning_db manifest config_json latency_table})
 JOBS=${FUZZ_JOBS:-1}
 OUT=${FUZZ_OUT:-build-fuzz}  # another folder keeps a long run apart from rebuilds
 

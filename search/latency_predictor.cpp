@@ -22,6 +22,7 @@
 #include "models/kernel_plan.h"
 #include "models/plan.h"
 #include "models/random_weights.h"
+#include "runtime/device_targets.h"
 #include "runtime/package.h"
 #include "support/targets.h"
 #include "formats/sha256.h"
@@ -35,7 +36,9 @@ namespace micronet::search {
 
 std::string OverheadModel::describe() const {
   char b[200];
-  if (fitted_on == 0) return "no overhead model yet (no calibration networks measured)";
+  if (fitted_on == 0)
+    return "no overhead model yet: no calibration networks measured under these conditions; add --calibrate 20 "
+           "to measure 20 networks end to end and fit one (a few seconds each, kept in the latency table)";
   std::snprintf(b, sizeof b, "%.2f us + %.3f us per kernel call + %.2f us per million parameters (fitted on %d networks)",
                 per_network_us, per_step_us, per_mparam_us, fitted_on);
   return b;
@@ -109,7 +112,7 @@ LatencyPredictor::LatencyPredictor(PredictorOptions o, LatencyTable& table) : op
   conditions_.kernels = kernel_compiler_identity(generators);
   if (conditions_.kernels.empty())
     throw std::invalid_argument("no generator executables (micronet_<family>.generator) in " + generators);
-  for (const auto& [kernel, choice] : compiler::read_schedule_choices(options_.tuning, family_))
+  for (const auto& [kernel, choice] : compiler::read_schedule_choices({options_.base_tuning, options_.tuning}, family_))
     schedules_[kernel] = choice.candidate.autoscheduler.empty() ? choice.candidate.describe() : choice.candidate.autoscheduler;
   if (options_.work_dir.empty()) throw std::invalid_argument("the predictor needs a work folder");
   fs::create_directories(options_.work_dir);
@@ -150,8 +153,36 @@ std::string LatencyPredictor::step_key(const StepLatency& s) {
   return s.kernel + "@" + std::to_string(s.in_h) + "x" + std::to_string(s.in_w);
 }
 
+std::string LatencyPredictor::package_key(const ModelConfig& cfg, int size, int classes) const {
+  // A package named by the network alone answered a prediction with --tuning from the package
+  // compiled earlier without it, and stored the default schedule's time under the tuned
+  // schedule's key. The key holds everything the kernels' code depends on.
+  std::string what = conditions_.target + "|" + conditions_.kernels;
+  for (const StepLatency& s : steps_of(cfg, size, classes)) what += "|" + s.kernel + "=" + s.schedule;
+  return config_id(cfg) + "-" + std::to_string(size) + "n" + std::to_string(classes) + "-" +
+         sha256_hex(what.data(), what.size()).substr(0, 12);
+}
+
+std::string LatencyPredictor::cannot_measure_here() const {
+  if (const std::string why = target_mismatch(conditions_.target); !why.empty()) return why;
+  const std::string api = device_api_of(conditions_.target);
+  if (api != "host")
+    if (const std::string why = probe_target(api); !why.empty()) return api + " cannot run here: " + why;
+  return "";
+}
+
+void LatencyPredictor::require_measurable(const std::string& what) const {
+  const std::string why = cannot_measure_here();
+  if (why.empty()) return;
+  throw std::runtime_error("cannot measure " + what + " for " + options_.target + " on this machine (" + why +
+                           "); the latency table " + table_.path() + " has no records for them under these "
+                           "conditions (machine '" + conditions_.machine + "', " + std::to_string(conditions_.threads) +
+                           " thread(s), batch " + std::to_string(conditions_.batch) + "): run the search on a machine "
+                           "of that target, or give it a table measured there (--table, --machine)");
+}
+
 std::string LatencyPredictor::package_dir(const ModelConfig& cfg, int size, int classes, std::ostream& progress) {
-  const std::string dir = options_.work_dir + "/" + config_id(cfg) + "-" + std::to_string(size) + "n" + std::to_string(classes);
+  const std::string dir = options_.work_dir + "/" + package_key(cfg, size, classes);
   if (fs::exists(dir + "/" + kPackageManifest) && fs::exists(dir + "/" + kPackageLibrary)) return dir;
   compiler::PackageOptions po;
   po.config = cfg;
@@ -159,6 +190,7 @@ std::string LatencyPredictor::package_dir(const ModelConfig& cfg, int size, int 
   po.height = po.width = size;
   po.classes = classes;
   po.tuning = options_.tuning;
+  po.base_tuning = options_.base_tuning;
   po.out = dir;
   po.jobs = options_.jobs;
   po.cache_dir = options_.cache_dir;
@@ -214,6 +246,7 @@ Prediction LatencyPredictor::predict(const ModelConfig& cfg, int size, int class
     if (table_.kernel(conditions_, s.kernel, s.schedule, s.in_h, s.in_w)) continue;
     if (keys.insert(step_key(s)).second) missing.push_back(i);
   }
+  if (!missing.empty()) require_measurable(std::to_string(missing.size()) + " kernels of " + cfg.arch);
   const std::vector<tune::Timing> best = time_steps(cfg, size, classes, missing, options_.passes, progress);
   for (size_t k = 0; k < missing.size(); ++k) {
     const StepLatency& s = wanted[missing[k]];
@@ -245,6 +278,7 @@ int LatencyPredictor::retime(const ModelConfig& cfg, int size, int classes, std:
 NetworkTiming LatencyPredictor::measure_network(const ModelConfig& cfg, int size, int classes, const std::string& role,
                                                 std::ostream& progress) {
   const Prediction p = predict(cfg, size, classes, progress);
+  require_measurable(cfg.arch + " end to end");
   const std::string dir = package_dir(cfg, size, classes, progress);
   const std::string exe = options_.micronet_exe.empty() ? executable_dir() + "/micronet" : options_.micronet_exe;
   // About 0.3 s of calls per run, so a run is long enough to be stable and short enough to

@@ -35,8 +35,13 @@ std::string kernel_compiler_identity(const std::string& generator_dir);
 
 struct PredictorOptions {
   std::string target = "host";   // host or a Halide target string
-  std::string tuning;            // tuning records ("" = every kernel with its default schedule)
-  std::string work_dir;          // packages compiled for measuring (created)
+  std::string tuning;            // tuning records, laid over base_tuning ("" = none)
+  std::string base_tuning;       // records under `tuning` (the build's schedules/tuning_db.txt; "" = none):
+                                 // a kernel takes the top layer's record, as `micronet compile` does
+  // Packages compiled for measuring (created). Each network's package is keyed by what its
+  // kernels are compiled from (the target, the generators, every step's schedule), so records
+  // tuned later, or a rebuilt generator, never reuse a package compiled before them.
+  std::string work_dir;
   std::string cache_dir;         // compiled-kernel cache ("" = micronet compile's default)
   std::string generator_dir;     // "" = beside the running executable
   std::string micronet_exe;      // `micronet` for end-to-end runs ("" = beside the running executable)
@@ -113,6 +118,10 @@ class LatencyPredictor {
   std::set<std::string> networks_measured(const std::string& role) const;
   const Conditions& conditions() const { return conditions_; }
 
+  // "" when this machine can run kernels compiled for the target (its CPU, or its GPU API's
+  // device), else why not: a prediction that must measure refuses before compiling anything.
+  std::string cannot_measure_here() const;
+
  private:
   PredictorOptions options_;
   LatencyTable& table_;
@@ -126,6 +135,11 @@ class LatencyPredictor {
   std::vector<tune::Timing> time_steps(const ModelConfig& cfg, int size, int classes, const std::vector<size_t>& which,
                                        int passes, std::ostream& progress);
   std::string package_dir(const ModelConfig& cfg, int size, int classes, std::ostream& progress);
+  // The folder of the network's package under work_dir: config, size, classes and a digest of
+  // what its kernels are compiled from.
+  std::string package_key(const ModelConfig& cfg, int size, int classes) const;
+  // Throws std::runtime_error when kernels must be measured and cannot be here.
+  void require_measurable(const std::string& what) const;
 };
 
 }  // namespace micronet::search

@@ -32,8 +32,10 @@
 #include <thread>
 
 #include "autotune/candidate_compiler.h"
+#include "support/cli_usage.h"
 #include "support/paths.h"
 #include "support/subprocess.h"
+#include "support/targets.h"
 #include "compiler/package_compiler.h"
 #include "models/config_json.h"
 #include "models/cost.h"
@@ -60,7 +62,25 @@ struct Args {
   int full_top = 0, full_epochs = 4;
   int seeds_top = 0, seeds = 3;
   bool print_space = false, references = true;
+  bool no_build_tuning = false;
+  bool size_given = false, classes_given = false, calibrate_given = false;
+  std::string command_line;  // as given, for summary.md: a rerun needs every flag
 };
+
+// argv as one shell line (words with characters a shell reads quoted), so the summary's
+// command can be pasted back.
+std::string shell_line(int argc, char** argv) {
+  std::string line = "micronet search";
+  for (int i = 1; i < argc; ++i) {
+    const std::string w = argv[i];
+    const bool plain = !w.empty() && w.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                         "0123456789-_=./:,@%+") == std::string::npos;
+    std::string q = "'";
+    for (char c : w) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    line += " " + (plain ? w : q + "'");
+  }
+  return line;
+}
 
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
@@ -143,8 +163,13 @@ std::vector<std::pair<ModelConfig, std::string>> with_role(const std::vector<Mod
 
 LatencyPredictor make_predictor(Args& a, LatencyTable& table, const std::string& work) {
   PredictorOptions o = a.predictor;
-  o.work_dir = work + "/packages";
+  o.work_dir = work;
   return LatencyPredictor(o, table);
+}
+
+// The kernel cache folder: --cache-dir, else cache_dir() ($MICRONET_CACHE_DIR, ...).
+std::string cache_folder(const Args& a) {
+  return a.predictor.cache_dir.empty() ? cache_dir() : a.predictor.cache_dir;
 }
 
 std::string table_path(const Args& a) {
@@ -156,9 +181,26 @@ std::string table_path(const Args& a) {
 
 int print_prediction(Args& a) {
   const ModelConfig cfg = config_for(a.predict);
+  // The network's own input size and classes unless given: a 224x224, 1000-class config is
+  // not predicted at the search's 64x64 and 10 classes.
+  if (!a.size_given) {
+    if (cfg.input_h != cfg.input_w)
+      throw CLI::ValidationError("--size", a.predict + " is meant for " + std::to_string(cfg.input_h) + "x" +
+                                               std::to_string(cfg.input_w) + ", and predictions are for square inputs: "
+                                               "give --size N");
+    a.space.size = cfg.input_h;
+  }
+  if (!a.classes_given) a.space.classes = cfg.num_classes;
   LatencyTable table(table_path(a));
-  const std::string work = a.out.empty() ? fs::temp_directory_path().string() + "/micronet-search-predict" : a.out;
+  // Packages under the kernel cache (moved by $MICRONET_CACHE_DIR or --cache-dir, as the
+  // compiled kernels are), each keyed by what its kernels are compiled from.
+  const std::string work = a.out.empty() ? cache_folder(a) + "/predict-packages" : a.out + "/packages";
   LatencyPredictor pred = make_predictor(a, table, work);
+  if (a.calibrate_given && a.calibrate > 0) {
+    // --predict --calibrate N: fit the overhead model first (networks of the search space at
+    // this size, measured end to end; the table keeps them for every later prediction).
+    calibrate(pred, SearchSpace(a.space), a.calibrate, a.evolution.seed, {config_id(cfg)}, std::cerr);
+  }
   const Prediction p = pred.predict(cfg, a.space.size, a.space.classes, std::cerr);
   std::printf("%s at %dx%d, %d classes, %d thread(s), batch %d on %s\n", cfg.arch.c_str(), a.space.size, a.space.size,
               a.space.classes, a.predictor.threads, a.predictor.batch, pred.conditions().machine.c_str());
@@ -212,7 +254,10 @@ int validate(Args& a) {
   fs::create_directories(a.out + "/configs");
   const SearchSpace space(a.space);
   LatencyTable table(table_path(a));
-  LatencyPredictor pred = make_predictor(a, table, a.out);
+  LatencyPredictor pred = make_predictor(a, table, a.out + "/packages");
+  if (const std::string why = pred.cannot_measure_here(); !why.empty())
+    throw std::runtime_error("--validate measures networks on this machine, and kernels for " + a.predictor.target +
+                             " cannot run here: " + why);
   std::mt19937_64 rng(a.evolution.seed);
   std::vector<SpacePoint> nets;
   std::set<std::string> ids;
@@ -368,7 +413,10 @@ int search(Args& a) {
   fs::create_directories(a.out + "/front");
   const SearchSpace space(a.space);
   LatencyTable table(table_path(a));
-  LatencyPredictor pred = make_predictor(a, table, a.out);
+  LatencyPredictor pred = make_predictor(a, table, a.out + "/packages");
+  if (const std::string why = pred.cannot_measure_here(); !why.empty() && a.calibrate > 0)
+    throw std::runtime_error("the search calibrates its overhead model on networks measured on this machine, and "
+                             "kernels for " + a.predictor.target + " cannot run here: " + why);
   a.training.size = a.space.size;
   a.training.work_dir = a.out + "/train";
   a.training.cache = a.out + "/accuracy.jsonl";
@@ -503,14 +551,17 @@ int search(Args& a) {
   csv.close();
 
   std::ostringstream md;
+  // The command as given (every flag: a rerun or a review needs them all), then the values
+  // that its defaults filled in.
   md << "# Latency search: Pareto front\n\n"
-     << "`micronet search --target " << a.predictor.target << " --latency-ms " << a.latency_ms << " --size "
-     << a.space.size << " --budget " << a.evolution.budget << " --population " << a.evolution.population
+     << "`" << a.command_line << "` (so: --target " << a.predictor.target << " --latency-ms " << a.latency_ms
+     << " --size " << a.space.size << " --classes " << a.space.classes << " --budget " << a.evolution.budget
+     << " --population " << a.evolution.population
      << (a.training.epochs > 0 ? " --train-epochs " + std::to_string(a.training.epochs)
                                : " --train-steps " + std::to_string(a.training.steps))
      << (a.full_top > 0 ? " --full-top " + std::to_string(a.full_top) + " --full-epochs " + std::to_string(a.full_epochs) : "")
      << (a.seeds_top > 0 ? " --seeds-top " + std::to_string(a.seeds_top) + " --seeds " + std::to_string(a.seeds) : "")
-     << " --seed " << a.evolution.seed << "` on `"
+     << " --seed " << a.evolution.seed << ") on `"
      << pred.conditions().machine << "` (" << pred.conditions().threads << " thread(s), batch "
      << pred.conditions().batch << "). Latency: predicted (" << pred.overhead().describe()
      << "); accuracy estimate: Fashion-MNIST accuracy on the last " << a.training.holdout
@@ -556,15 +607,21 @@ int search(Args& a) {
 
 int main(int argc, char** argv) {
   using namespace micronet::search;
+  using micronet::parse_or_usage_error, micronet::print_usage_error;
   Args a;
-  a.predictor.tuning = MICRONET_SOURCE_DIR "/schedules/tuning_db.txt";
   a.evolution.seed = 0;
+  a.command_line = shell_line(argc, argv);
+  const std::string kName = "micronet search", kHelp = "run `micronet help search` for its flags";
   CLI::App app{"micronet search: hardware-aware latency search over MicroNet-family networks", "micronet search"};
   app.get_formatter()->column_width(36);
   app.add_option("--target", a.predictor.target, "Halide target the latencies are for: host, or a target string (default host)");
   app.add_option("--latency-ms", a.latency_ms, "Latency budget (predicted, milliseconds): the search keeps networks under it");
-  app.add_option("--size", a.space.size, "Input resolution of the search (square; default 64)")->check(CLI::Range(32, 1024));
-  app.add_option("--classes", a.space.classes, "Classes of the head (default 10, Fashion-MNIST)")->check(CLI::Range(2, 100000));
+  app.add_option("--size", a.space.size, "Input resolution of the search (square; default 64; --predict: the network's)")
+      ->check(CLI::Range(32, 1024))
+      ->each([&](const std::string&) { a.size_given = true; });
+  app.add_option("--classes", a.space.classes, "Classes of the head (default 10, Fashion-MNIST; --predict: the network's)")
+      ->check(CLI::Range(2, 100000))
+      ->each([&](const std::string&) { a.classes_given = true; });
   app.add_option("--budget", a.evolution.budget, "Networks trained (short training) in the search (default 32)")
       ->check(CLI::Range(2, 100000));
   app.add_option("--population", a.evolution.population, "NSGA-II population (default 8)")->check(CLI::Range(2, 10000));
@@ -599,14 +656,23 @@ int main(int argc, char** argv) {
   app.add_option("--train-jobs", a.training.jobs, "Short trainings at once (one thread each; default 2)")->check(CLI::Range(1, 256));
   app.add_option("--data-dir", a.training.data_dir, "Fashion-MNIST folder (default: Debian's dataset-fashion-mnist)");
   app.add_flag("--no-references", [&](int64_t) { a.references = false; }, "Do not estimate M0..M3 for the plot and table");
-  app.add_option("--tuning", a.predictor.tuning, "Tuning records the kernels are compiled with (default: the build's schedules/tuning_db.txt)");
+  app.add_option("--tuning", a.predictor.tuning,
+                 "Tuning records laid over the build's schedules/tuning_db.txt, as micronet compile --tuning: a kernel "
+                 "it names is compiled and predicted with its record")
+      ->check(CLI::ExistingFile);
+  app.add_flag("--no-build-tuning", a.no_build_tuning,
+               "Without the build's records: kernels --tuning does not name get their schedules' defaults");
   app.add_option("--table", a.table, "Latency table, JSON lines (default: latency_table.jsonl in the kernel cache folder)");
   app.add_option("--cache-dir", a.predictor.cache_dir, "Compiled-kernel cache (default: as micronet compile)");
   app.add_option("--machine", a.predictor.machine, "Machine name in the latency table (default: this CPU's)");
   app.add_option("--threads", a.predictor.threads, "Threads the latencies are measured with (default 1)")->check(CLI::Range(1, 1024));
   app.add_option("--batch", a.predictor.batch, "Images per call the latencies are measured with (default 1)")->check(CLI::Range(1, 4096));
   app.add_option("--jobs", a.predictor.jobs, "Kernels compiled at once (default: the cores)")->check(CLI::Range(1, 256));
-  app.add_option("--calibrate", a.calibrate, "End-to-end networks the overhead model is fitted on (default 20)")->check(CLI::Range(0, 10000));
+  app.add_option("--calibrate", a.calibrate,
+                 "End-to-end networks the overhead model is fitted on (default 20; with --predict: measured first, "
+                 "default none)")
+      ->check(CLI::Range(0, 10000))
+      ->each([&](const std::string&) { a.calibrate_given = true; });
   app.add_option("--sweeps", a.sweeps,
                  "Measurement sweeps over the calibration and --validate networks: each later one times their kernels and "
                  "the networks again, the minimum kept (default 3)")
@@ -615,12 +681,24 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 100000));
   app.add_option("--predict", a.predict, "Print the per-kernel prediction of this network (m0..m3 or a config file), then exit");
   app.add_flag("--space", a.print_space, "Print the search space, then exit");
+  if (const int rc = parse_or_usage_error(app, argc, argv, kName, kHelp); rc >= 0) return rc;
+  // Before any work: Halide's own message for a bad target string is its whole feature list.
+  if (const std::string e = micronet::tune::target_error(a.predictor.target); !e.empty())
+    return print_usage_error(kName, "--target " + e, kHelp);
+  if (a.no_build_tuning && a.predictor.tuning.empty())
+    return print_usage_error(kName, "--no-build-tuning without --tuning would predict every kernel with its defaults: "
+                                    "give the records to use, --tuning DB", kHelp);
+  if (!a.no_build_tuning) a.predictor.base_tuning = MICRONET_SOURCE_DIR "/schedules/tuning_db.txt";
   try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  }
-  try {
+    if (!a.predictor.tuning.empty()) {
+      // A file that names nothing for this target would change no kernel: refused, naming it.
+      try {
+        micronet::compiler::read_tuning_file_for(
+            a.predictor.tuning, micronet::schedule_family(micronet::halide_target_of(a.predictor.target)), "--tuning");
+      } catch (const std::invalid_argument& e) {
+        throw std::runtime_error(e.what());
+      }
+    }
     if (a.print_space) {
       std::cout << SearchSpace(a.space).describe();
       return 0;
@@ -629,7 +707,8 @@ int main(int argc, char** argv) {
     if (a.validate > 0) return validate(a);
     return search(a);
   } catch (const CLI::Error& e) {
-    return app.exit(e);
+    // Flag combinations found wrong after parsing (--out missing, --seeds-top without --full-top).
+    return print_usage_error(kName, e.what(), kHelp);
   } catch (const std::exception& e) {
     std::cerr << "micronet search: error: " << e.what() << "\n";
     return 1;

@@ -2,7 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,21 +24,51 @@ ProcessResult run_process(const std::vector<std::string>& argv, int timeout_s,
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
 
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  // Its own process group, so a timeout kills the generator and anything it started.
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
-  posix_spawnattr_setpgroup(&attr, 0);
-  pid_t pid = 0;
-  const int rc = posix_spawnp(&pid, args[0], &actions, &attr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0) {
-    r.start_error = "cannot start " + argv[0] + ": " + std::strerror(rc);
+  // fork + exec rather than posix_spawn: the child must ask for SIGKILL when its parent dies
+  // (PR_SET_PDEATHSIG), which posix_spawn cannot. Without it a `kill -9` of compile or a
+  // SIGINT of tune left generators running (and their temporary folders) for good.
+  // Between fork and exec the child calls only async-signal-safe functions; an exec failure
+  // comes back through a close-on-exec pipe as errno, as posix_spawn reported it.
+  int err_pipe[2];
+  if (::pipe2(err_pipe, O_CLOEXEC) != 0) {
+    r.start_error = "cannot start " + argv[0] + ": " + std::strerror(errno);
+    return r;
+  }
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(err_pipe[0]);
+    // Its own process group, so a timeout kills the generator and anything it started.
+    ::setpgid(0, 0);
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    int e = 0;
+    if (::getppid() != parent) ::_exit(127);  // the parent died before the prctl
+    const int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0 || ::dup2(fd, 1) < 0 || ::dup2(fd, 2) < 0) {
+      e = errno;
+    } else {
+      ::execvp(args[0], args.data());
+      e = errno;
+    }
+    while (::write(err_pipe[1], &e, sizeof e) < 0 && errno == EINTR) {
+    }
+    ::_exit(127);
+  }
+  ::close(err_pipe[1]);
+  if (pid < 0) {
+    ::close(err_pipe[0]);
+    r.start_error = "cannot start " + argv[0] + ": " + std::strerror(errno);
+    return r;
+  }
+  int child_errno = 0;
+  ssize_t got;
+  while ((got = ::read(err_pipe[0], &child_errno, sizeof child_errno)) < 0 && errno == EINTR) {
+  }
+  ::close(err_pipe[0]);
+  if (got == ssize_t(sizeof child_errno)) {
+    int ignored = 0;
+    ::waitpid(pid, &ignored, 0);
+    r.start_error = "cannot start " + argv[0] + ": " + std::strerror(child_errno);
     return r;
   }
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);

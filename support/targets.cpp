@@ -3,8 +3,11 @@
 #if defined(__x86_64__)
 #include <cpuid.h>
 #endif
+#include <cctype>
 #include <map>
 #include <sstream>
+
+#include "support/suggest.h"
 
 namespace micronet {
 
@@ -89,6 +92,31 @@ const std::vector<std::string>& halide_target_examples() {
   static const std::vector<std::string> examples = {"x86-64-linux-avx2-fma", "x86-64-linux-sse41", "arm-64-linux",
                                                     "arm-64-android"};
   return examples;
+}
+
+std::string accepted_targets() {
+  std::string s;
+  for (const std::string& n : target_names()) s += n + ", ";
+  s += "or a Halide target string such as ";
+  for (size_t i = 0; i < halide_target_examples().size(); ++i) s += (i ? ", " : "") + halide_target_examples()[i];
+  return s;
+}
+
+std::string suggest_target(const std::string& word) {
+  // Names of architectures and systems that are not Halide's spelling of them.
+  static const std::map<std::string, std::string> aliases = {
+      {"aarch64", "arm-64-linux"},     {"arm64", "arm-64-linux"},   {"armv8", "arm-64-linux"},
+      {"aarch64-linux", "arm-64-linux"}, {"arm64-linux", "arm-64-linux"}, {"android", "arm-64-android"},
+      {"arm64-android", "arm-64-android"}, {"aarch64-android", "arm-64-android"},
+      {"x86_64", "host"},              {"x86-64", "host"},          {"amd64", "host"},
+      {"cpu", "host"},                 {"gpu", "opencl"},           {"cl", "opencl"},
+      {"nvidia", "cuda"}};
+  std::string low;
+  for (char c : word) low += char(std::tolower(static_cast<unsigned char>(c)));
+  if (auto it = aliases.find(low); it != aliases.end()) return it->second;
+  std::vector<std::string> known = target_names();
+  known.insert(known.end(), halide_target_examples().begin(), halide_target_examples().end());
+  return closest_match(word, known);
 }
 
 std::string halide_target_of(const std::string& name) {

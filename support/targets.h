@@ -20,6 +20,16 @@ const std::vector<std::string>& target_names();
 // Examples of Halide target strings the tools accept, for error messages.
 const std::vector<std::string>& halide_target_examples();
 
+// What a --target flag accepts, for usage errors: "host, opencl, cuda, or a Halide target
+// string such as x86-64-linux-avx2-fma, x86-64-linux-sse41, arm-64-linux, arm-64-android".
+std::string accepted_targets();
+
+// For a word that is not a target: the accepted name or example it is a typo of
+// ("arm64-linux" -> "arm-64-linux"), or the Halide target string of a name people use for one
+// ("aarch64" -> "arm-64-linux", "android" -> "arm-64-android", "x86_64" -> "host"); "" when
+// nothing fits.
+std::string suggest_target(const std::string& word);
+
 // A target name -> the Halide target string its kernels are compiled for: "opencl" ->
 // "x86-64-linux-opencl", "cuda" -> "x86-64-linux-cuda"; "host" stays "host" (Halide resolves
 // it to this CPU's features when it compiles); any other text is taken as a Halide target

@@ -8,8 +8,8 @@
 
 #include "models/config.h"
 #include "support/targets.h"
+#include "support/suggest.h"
 #include "tools/micronet_version.h"
-#include "tools/suggest.h"
 
 namespace micronet::cli {
 
@@ -72,6 +72,26 @@ CLI::Option* choice_flag(CLI::App* c, const std::string& name, std::string& v,
                   ->check(quiet(CLI::IsMember(choices)))
                   ->capture_default_str());
 }
+// --target of the commands that run kernels: one of target_names(). Another target's kernels
+// run from a package (`micronet compile --target T`), so the error says that, not only the list.
+CLI::Option* target_flag(CLI::App* c, std::string& v, const std::string& help) {
+  return once(c->add_option("--target", v, help)
+                  ->type_name(join(kTargets))
+                  ->check(CLI::Validator(
+                      [](std::string& s) -> std::string {
+                        if (std::find(kTargets.begin(), kTargets.end(), s) != kTargets.end()) return "";
+                        const std::string hint = suggest_target(s);
+                        const bool other = !hint.empty() && std::find(kTargets.begin(), kTargets.end(), hint) == kTargets.end();
+                        return "'" + s + "' is not a target here" +
+                               (hint.empty() || other ? "" : " (did you mean " + hint + "?)") + "; accepted: " +
+                               join(kTargets) + (other ? "; kernels for " + hint + " (or another Halide target) come "
+                                                       "from a package: micronet compile --target " + hint +
+                                                       " --out DIR, then --package DIR on that machine"
+                                                     : "");
+                      },
+                      ""))
+                  ->capture_default_str());
+}
 CLI::Option* arch_flag(CLI::App* c, std::string& v, const std::string& help) {
   return choice_flag(c, "--arch", v, known_archs(), help);
 }
@@ -88,6 +108,16 @@ CLI::Option* target_threads_flag(CLI::App* c, int& v, bool& given) {
       ->each([&given](const std::string&) { given = true; });
 }
 CLI::Option* package_flag(CLI::App* c, std::string& v) {
+  // A package is code: --expect-sha256 pins the one the user trusts (docs/compile.md).
+  text_flag(c, "--expect-sha256", expected_package_sha256(), "HEX",
+            "refuse the --package unless its manifest.json has this SHA-256 (`sha256sum DIR/manifest.json`)")
+      ->check(quiet(CLI::Validator(
+          [](std::string& s) {
+            return s.size() == 64 && s.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos
+                       ? std::string()
+                       : std::string("--expect-sha256: 64 hex digits expected");
+          },
+          "HEX")));
   return text_flag(c, "--package", v, "DIR", "a model package from `micronet compile` (its network, kernels, weights)")
       ->check(quiet(CLI::ExistingDirectory));
 }
@@ -125,7 +155,7 @@ void define_run(CLI::App& app, RunArgs& a) {
   file_flag(c, "--input", a.input, "float32 NCHW .npy")->required();
   text_flag(c, "--output", a.output, "FILE", ".npy file to write")->required();
   choice_flag(c, "--backend", a.backend, kRunBackends, "engine (libtorch runs in micronet-full)");
-  choice_flag(c, "--target", a.target, kTargets, "the Halide kernels' target (halide backend)");
+  target_flag(c, a.target, "the Halide kernels' target (halide backend)");
   package_flag(c, a.package);
   target_threads_flag(c, a.threads, a.threads_given);
   int_flag(c, "--classes", a.classes, 1, 100000, "classes of the head (default: metadata, else 1000)", false);
@@ -136,14 +166,14 @@ void define_bench(CLI::App& app, BenchArgs& a) {
   arch_flag(c, a.arch, "the model (default: the weights file's metadata)");
   file_flag(c, "--weights", a.weights, "weights (default: random; timings do not depend on values)");
   choice_flag(c, "--backend", a.backend, kAllBackends, "engine; libtorch and all run in micronet-full");
-  choice_flag(c, "--target", a.target, kTargets, "the Halide kernels' target");
+  target_flag(c, a.target, "the Halide kernels' target");
   package_flag(c, a.package);
   target_threads_flag(c, a.threads, a.threads_given);
   int_flag(c, "--batch", a.batch, 1, kMaxBatch, "images per call (refused when it cannot fit in memory)");
   int_flag(c, "--iters", a.iters, 1, 1000000, "timed calls");
   int_flag(c, "--warmup", a.warmup, 0, 1000000, "untimed calls first");
-  size_flag(c, "--height", a.height, "input height (default: metadata, else 224)");
-  size_flag(c, "--width", a.width, "input width (default: metadata, else 224)");
+  size_flag(c, "--height", a.height, "input height (default: metadata, else the package's, else 224)");
+  size_flag(c, "--width", a.width, "input width (default: metadata, else the package's, else 224)");
   bool_flag(c, "--json", a.json, "one JSON document");
   bool_flag(c, "--profile", a.profile, "per-kernel time table on stderr (halide backend)");
 }
@@ -165,7 +195,7 @@ void define_classify(CLI::App& app, ClassifyArgs& a) {
            ->check(quiet(CLI::Range(int64_t(1), int64_t(1) << 32)))
            ->capture_default_str());
   choice_flag(c, "--backend", a.backend, kRunBackends, "engine");
-  choice_flag(c, "--target", a.target, kTargets, "the Halide kernels' target (halide backend)");
+  target_flag(c, a.target, "the Halide kernels' target (halide backend)");
   package_flag(c, a.package);
   target_threads_flag(c, a.threads, a.threads_given);
 }
@@ -209,7 +239,7 @@ void define_check(CLI::App& app, CheckArgs& a) {
   c->add_option("CASES", a.files, "files written by `micronet cases`")
       ->type_name("FILE")
       ->check(quiet(CLI::ExistingFile));
-  choice_flag(c, "--target", a.target, kTargets, "the kernels' target");
+  target_flag(c, a.target, "the kernels' target");
   text_flag(c, "--family", a.family, "LIST", "stem,dwsep,gconv,head (comma-separated), all or none")
       ->capture_default_str();
   real_flag(c, "--tol", a.tol, 0, 1e6, "largest relative L2 error (default 1e-4 host, 2e-4 GPU)", false);
@@ -242,6 +272,14 @@ void define_train(CLI::App& app, TrainArgs& a) {
                                          "else /usr/share/datasets/fashion-mnist)");
 }
 
+void define_kernels(CLI::App& app, KernelsArgs& a) {
+  CLI::App* c = app.add_subcommand("kernels", "list the compiled Halide kernels per model, or the kernels of a network");
+  file_flag(c, "--config", a.config,
+            "a network's config JSON file: its kernels, in order, and which this build lacks (names for "
+            "`micronet tune --kernel`)");
+  int_flag(c, "--classes", a.classes, 1, 100000, "classes of the head (with --config; default: the config's)", false);
+}
+
 bool is_command(const std::string& s) {
   for (const std::string& c : command_names())
     if (c == s) return true;
@@ -256,19 +294,10 @@ std::vector<std::string> flag_names(const CLI::App& sub) {
   return names;
 }
 
-// " (did you mean --topk?)" for each --flag of argv that `sub` does not know.
+// " (did you mean --topk?)" for each --flag of argv that `sub` does not know (support/suggest.h,
+// as the helper executables answer theirs).
 std::string flag_hints(const CLI::App& sub, int argc, char** argv) {
-  const std::vector<std::string> known = flag_names(sub);
-  std::string hints;
-  for (int i = 2; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a.rfind("--", 0) != 0 || a == "--") continue;
-    a = a.substr(0, a.find('='));
-    if (std::find(known.begin(), known.end(), a) != known.end()) continue;
-    const std::string m = closest_match(a, known);
-    hints += "\n  unknown flag " + a + (m.empty() ? "" : " (did you mean " + m + "?)");
-  }
-  return hints;
+  return unknown_flag_hints(flag_names(sub), std::vector<std::string>(argv + std::min(argc, 2), argv + argc));
 }
 
 int unknown_command(const std::string& word) {
@@ -306,7 +335,7 @@ std::unique_ptr<CLI::App> make_cli_app(CliArgs& args) {
   define_cases(*app, args.cases);
   define_check(*app, args.check);
   define_train(*app, args.train);
-  app->add_subcommand("kernels", "list the compiled Halide kernels per model");
+  define_kernels(*app, args.kernels);
   app->add_subcommand("targets", "kernel targets compiled in (host, opencl, cuda) and which can run here");
   // Listed for --help only: main() hands `tune` to the micronet-tune executable before parsing.
   app->add_subcommand("tune", "autotune schedules: search, --report, --apply (runs micronet-tune)")

@@ -10,9 +10,16 @@
 
 namespace micronet::cli {
 
+std::string& expected_package_sha256() {
+  static std::string sha;
+  return sha;
+}
+
 ModelFiles open_files(const std::string& package, const std::string& weights) {
+  if (package.empty() && !expected_package_sha256().empty())
+    throw UsageError("--expect-sha256 checks a --package; none was given");
   try {
-    return open_model_files(package, weights);
+    return open_model_files(package, weights, expected_package_sha256());
   } catch (const PackageError& e) {
     throw RunError(std::string("--package: ") + e.what());
   }

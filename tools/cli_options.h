@@ -25,6 +25,11 @@ struct ConvertArgs {
   int classes = -1;
 };
 
+// --expect-sha256 (beside every --package): the SHA-256 of the trusted package's
+// manifest.json; "" = any. One value per process, as the CLI runs one command
+// (tools/cli_loading.cpp checks it when the package is opened).
+std::string& expected_package_sha256();
+
 struct RunArgs {
   std::string arch, weights, input, output, backend = "halide", target = "host", package;
   int threads = 1, classes = -1;
@@ -69,6 +74,11 @@ struct CheckArgs {
   std::vector<std::string> files;
 };
 
+struct KernelsArgs {
+  std::string config;  // "": the built-in models' kernels
+  int classes = -1;    // -1: the config's
+};
+
 struct TrainArgs {
   std::string arch, config, dataset, out, data_dir;
   int size = 64, epochs = 3, batch = 128, warmup = -1, seed = 0, threads = 1;
@@ -90,6 +100,7 @@ struct CliArgs {
   CasesArgs cases;
   CheckArgs check;
   TrainArgs train;
+  KernelsArgs kernels;
 };
 
 }  // namespace micronet::cli

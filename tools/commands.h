@@ -21,7 +21,7 @@ int cmd_convert(const ConvertArgs& a);
 int cmd_run(const RunArgs& a);
 int cmd_bench(const BenchArgs& a);
 int cmd_classify(const ClassifyArgs& a);
-int cmd_kernels();
+int cmd_kernels(const KernelsArgs& a);
 int cmd_targets();
 int cmd_train(const TrainArgs& a, int argc, char** argv);  // argv: recorded in the metadata
 int cmd_eval(const EvalArgs& a);

@@ -13,7 +13,7 @@ int run_command(const CliArgs& a, int argc, char** argv) {
   if (c == "classify") return cmd_classify(a.classify);
   if (c == "eval") return cmd_eval(a.eval);
   if (c == "check") return cmd_check(a.check);
-  if (c == "kernels") return cmd_kernels();
+  if (c == "kernels") return cmd_kernels(a.kernels);
   if (c == "targets") return cmd_targets();
 #ifdef MICRONET_WITH_TORCH
   if (c == "cases") return cmd_cases(a.cases);

@@ -17,7 +17,7 @@ int run_command(const CliArgs& a, int /*argc*/, char** argv) {
   if (c == "run") return cmd_run(a.run);
   if (c == "bench") return cmd_bench(a.bench);
   if (c == "check") return cmd_check(a.check);
-  if (c == "kernels") return cmd_kernels();
+  if (c == "kernels") return cmd_kernels(a.kernels);
   if (c == "targets") return cmd_targets();
   throw UsageError("unknown command '" + c + "'");
 }

@@ -88,7 +88,8 @@ class Model:
     def arena_bytes(self, batch: int = 1, height: Optional[int] = None, width: Optional[int] = None) -> int:
         """Activation memory of one run (height/width default to input_size)."""
     @property
-    def arch(self) -> str: ...
+    def arch(self) -> str:
+        """The network's name: 'm0'..'m3', else the custom config's "name"."""
     @property
     def num_classes(self) -> int: ...
     @property
@@ -116,15 +117,15 @@ class Model:
     def last_input_address(self) -> int:
         """Address of the buffer the last __call__ read."""
 
-def load(arch: Union[str, _Path, None] = None, weights: Optional[_Path] = None, threads: int = 1,
-         target: str = "host", *, num_classes: Optional[int] = None, seed: int = 2021,
-         package: Optional[_Path] = None) -> Model:
+def load(arch: Union[str, _Path, None] = None, weights: Optional[_Path] = None, threads: Optional[int] = None,
+         target: Optional[str] = None, *, num_classes: Optional[int] = None, seed: int = 2021,
+         package: Optional[_Path] = None, expect_sha256: Optional[str] = None) -> Model:
     """A MicroNet with weights from a safetensors file or a .pth checkpoint (None: random
     weights of `arch`, with a UserWarning). arch is optional when the safetensors metadata names
     it (it also gives classes, class names, input size, preprocessing); a path as the only
     argument is the weights. ValueError when arch differs from the file's metadata or neither
     names one. target: 'host' or a GPU API that targets() lists as compiled (RuntimeError when
-    no usable device). package: a model package folder (compile(), `micronet compile`): its
+    no usable device); None: 'host', or the package's own; another than the package's: ValueError. package: a model package folder (compile(), `micronet compile`): its
     network, kernels, target and weights (unless weights is given); PackageError when refused."""
 
 def compile(arch: Optional[str] = None, config: Union[_Path, Dict[str, Any], None] = None, *, out: _Path,
@@ -137,12 +138,15 @@ def compile(arch: Optional[str] = None, config: Union[_Path, Dict[str, Any], Non
     a target into a package folder, returned absolute. ValueError for bad arguments,
     RuntimeError when compiling fails, FileNotFoundError when micronet-compile is missing."""
 
-def convert(arch: str, checkpoint: _Path, out: _Path, *, num_classes: Optional[int] = None) -> None:
-    """.pth checkpoint -> safetensors (tensors unchanged, metadata arch/format/num_classes/source)."""
+def convert(arch: Optional[str] = None, checkpoint: Optional[_Path] = None, out: Optional[_Path] = None, *,
+            num_classes: Optional[int] = None, config: Union[_Path, Dict[str, Any], None] = None) -> None:
+    """.pth checkpoint -> safetensors (tensors unchanged, metadata arch/format/num_classes/source;
+    with config= (a JSON file or dict) the network's config too). One of arch and config."""
 
-def info(arch: str, height: int = 224, width: int = 224, *,
-         num_classes: Optional[int] = None) -> Dict[str, Any]:
-    """{'arch', 'input', 'num_classes', 'params', 'madds', 'layers': [per-op dicts]}."""
+def info(arch: Optional[str] = None, height: Optional[int] = None, width: Optional[int] = None, *,
+         num_classes: Optional[int] = None, config: Union[_Path, Dict[str, Any], None] = None) -> Dict[str, Any]:
+    """{'arch', 'input', 'num_classes', 'params', 'madds', 'layers': [per-op dicts]} of arch or
+    config= (a JSON file or dict), at the network's input size unless height/width are given."""
 
 def preprocess(image: Union[_Path, npt.NDArray[np.uint8], "_Tensor"]) -> npt.NDArray[np.float32]:
     """ImageNet preprocessing (shorter side 256, centre crop 224, ImageNet mean/std) -> float32

@@ -8,7 +8,7 @@ import subprocess as _sp
 import sys as _sys
 import tempfile as _tf
 
-from ._native import _compiler_candidates
+from ._native import _check_config, _compiler_candidates
 
 __all__ = ["compile"]
 
@@ -24,7 +24,8 @@ def compile(arch=None, config=None, *, out, target="host", size=None, classes=No
     'x86-64-linux-avx512', 'arm-64-linux', 'arm-64-android', 'opencl', 'cuda' or another
     Halide target string. size: int, (H, W) or 'HxW' the schedules are estimated for
     (default: the config's). classes: the head's classes (default: the weights', else the
-    config's). tuning: tuning records (default: the build's schedules/tuning_db.txt).
+    config's). tuning: tuning records laid over the build's schedules/tuning_db.txt (a kernel
+    they name takes their record; a `micronet tune` database or tuning_db.txt lines).
     weights: a .safetensors file checked against the network and copied into the package.
     jobs: generators run at once (default: the cores). cache_dir: the compiled-kernel cache
     (default: $MICRONET_CACHE_DIR, else ~/.cache/micronet). generators: the folder of the
@@ -53,6 +54,9 @@ def compile(arch=None, config=None, *, out, target="host", size=None, classes=No
         if arch is not None:
             argv += ["--arch", str(arch)]
         elif isinstance(config, dict):
+            # Checked here first, so an error names the dict ("config dict: name: missing"),
+            # not the temporary file micronet-compile reads it from.
+            _check_config(config)
             tmp = _tf.NamedTemporaryFile("w", suffix=".json", delete=False)
             _json.dump(config, tmp)
             tmp.close()
@@ -86,6 +90,8 @@ def compile(arch=None, config=None, *, out, target="host", size=None, classes=No
             _os.unlink(tmp.name)
     if rc != 0:
         text = "".join(lines[-40:]).strip()
+        if tmp is not None:
+            text = text.replace(tmp.name, "config dict")
         msg = "micronet-compile failed (exit %d): %s" % (rc, text)
         raise ValueError(msg) if rc == 2 else RuntimeError(msg)
     return _os.path.abspath(_os.fsdecode(out))

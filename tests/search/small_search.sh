@@ -20,6 +20,10 @@ run second || { cat "$work/second.log"; exit 1; }
 grep -q "4 networks evaluated; 4 short trainings ran in this run (.*), 2 full-recipe trainings (.*), 1 third-rung trainings" "$work/first.txt" || { cat "$work/first.txt"; exit 1; }
 grep -q "4 networks evaluated; 0 short trainings ran in this run (.*), 0 full-recipe trainings (.*), 0 third-rung trainings" "$work/second.txt" || { cat "$work/second.txt"; exit 1; }
 grep -q "^## Third rung: 1 network trained with 2 seeds" "$work/first.txt" || { cat "$work/first.txt"; exit 1; }
+# The summary records the command as given, every flag (it used to leave out --train-limit,
+# --holdout, --calibrate, --table, ...).
+grep -q -- "--holdout 64 --full-top 2 .* --train-limit 256 --calibrate 2 --no-references .* --out $work/out\`" \
+  "$work/out/summary.md" || { head -5 "$work/out/summary.md"; exit 1; }
 # The third rung's network: two runs in the CSV, their mean beside them.
 awk -F, 'NR > 1 && $9 != "" { split($10, r, " "); m = (r[1] + r[2]) / 2; d = m - $9; if (d < 0) d = -d;
   n++; if (length(r) != 2 || d > 1e-4) bad = 1 } END { exit (n == 1 && !bad) ? 0 : 1 }' "$work/out/evaluations.csv" \

@@ -1,9 +1,9 @@
-#include "tools/suggest.h"
+#include "support/suggest.h"
 
 #include <algorithm>
 #include <cctype>
 
-namespace micronet::cli {
+namespace micronet {
 
 int edit_distance(const std::string& a, const std::string& b) {
   auto low = [](char c) { return char(std::tolower(static_cast<unsigned char>(c))); };
@@ -35,7 +35,34 @@ std::string closest_match(const std::string& word, const std::vector<std::string
     if (d < best_d) best = c, best_d = d, tie = false;
     else if (d == best_d && c != best) tie = true;
   }
-  return best_d <= limit && !tie ? best : "";
+  if (best_d <= limit && !tie) return best;
+  // A flag cut short ("--latency" for "--latency-ms") is further than a typo from its name
+  // but names it as plainly, when only one candidate begins with it.
+  if (w.size() < 3) return "";
+  std::string prefixed;
+  for (const std::string& c : candidates) {
+    const std::string cc = core(c);
+    if (cc.size() > w.size() && std::equal(w.begin(), w.end(), cc.begin(), [](char x, char y) {
+          return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+        })) {
+      if (!prefixed.empty() && prefixed != c) return "";
+      prefixed = c;
+    }
+  }
+  return prefixed;
 }
 
-}  // namespace micronet::cli
+std::string unknown_flag_hints(const std::vector<std::string>& known, const std::vector<std::string>& args) {
+  std::string hints;
+  for (const std::string& arg : args) {
+    if (arg == "--") break;
+    if (arg.rfind("--", 0) != 0) continue;
+    const std::string a = arg.substr(0, arg.find('='));
+    if (std::find(known.begin(), known.end(), a) != known.end()) continue;
+    const std::string m = closest_match(a, known);
+    hints += "\n  unknown flag " + a + (m.empty() ? "" : " (did you mean " + m + "?)");
+  }
+  return hints;
+}
+
+}  // namespace micronet
