@@ -150,24 +150,6 @@ std::string trim(const std::string& s) {
 
 std::string errno_text() { return std::strerror(errno); }
 
-// std::getline that stops storing after `max` bytes (the line then reads as max + 1 bytes,
-// so the caller refuses it without holding a gigabyte line in memory). False at the end.
-bool bounded_getline(std::istream& in, std::string& line, size_t max) {
-  line.clear();
-  std::streambuf* sb = in.rdbuf();
-  bool any = false;
-  for (;;) {
-    const int c = sb->sbumpc();
-    if (c == std::char_traits<char>::eof()) {
-      in.setstate(std::ios::eofbit);
-      return any;
-    }
-    any = true;
-    if (c == '\n') return true;
-    if (line.size() <= max) line.push_back(char(c));
-  }
-}
-
 }  // namespace
 
 std::string to_json_line(const TuningRecord& r) {
@@ -256,7 +238,7 @@ std::vector<TuningRecord> read_db(const std::string& path) {
   std::vector<TuningRecord> records;
   std::string line;
   int line_no = 0;
-  while (bounded_getline(in, line, kMaxRecordLineBytes)) {
+  while (getline_bounded(in, line, kMaxRecordLineBytes)) {
     ++line_no;
     // A record is a few hundred bytes (append_record cuts long error texts); a line over
     // the limit is not one, and is refused before it is read whole.

@@ -13,6 +13,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "formats/file_io.h"
 #include "runtime/package_manifest.h"
 
 namespace fs = std::filesystem;
@@ -152,16 +153,9 @@ void PackageStaging::publish() {
 void write_bytes_synced(const std::string& path, const std::vector<uint8_t>& bytes) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) throw std::runtime_error(path + ": cannot create: " + err_text(errno));
-  size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const int e = n < 0 ? errno : ENOSPC;
-      ::close(fd);
-      throw std::runtime_error(path + ": write failed: " + err_text(e));
-    }
-    done += size_t(n);
+  if (const int e = write_fully(fd, bytes.data(), bytes.size()); e != 0) {
+    ::close(fd);
+    throw std::runtime_error(path + ": write failed: " + err_text(e));
   }
   if (::fsync(fd) != 0) {
     const int e = errno;

@@ -287,6 +287,39 @@ std::vector<uint8_t> read_file_bytes(const std::string& path, uint64_t max_bytes
   return bytes;
 }
 
+int write_fully(int fd, const void* data, size_t n, size_t* written) {
+  const char* p = static_cast<const char*>(data);
+  size_t done = 0;
+  int error = 0;
+  while (done < n) {
+    const ssize_t w = ::write(fd, p + done, n - done);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) {
+      error = w < 0 ? errno : ENOSPC;
+      break;
+    }
+    done += size_t(w);
+  }
+  if (written) *written = done;
+  return error;
+}
+
+bool getline_bounded(std::istream& in, std::string& line, size_t max) {
+  line.clear();
+  std::streambuf* sb = in.rdbuf();
+  bool any = false;
+  for (;;) {
+    const int c = sb->sbumpc();
+    if (c == std::char_traits<char>::eof()) {
+      in.setstate(std::ios::eofbit);
+      return any;
+    }
+    any = true;
+    if (c == '\n') return true;
+    if (line.size() <= max) line.push_back(char(c));
+  }
+}
+
 void append_line_whole(const std::string& path, const std::string& record, char comment) {
   const int fd = ::open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_NONBLOCK | O_CLOEXEC, 0644);
   if (fd < 0) throw FormatError(path + ": cannot open for appending: " + err_text(errno));
@@ -313,22 +346,16 @@ void append_line_whole(const std::string& path, const std::string& record, char 
       (errno == ENOSPC || errno == EDQUOT || errno == EFBIG))
     throw FormatError(path + ": cannot append a record: " + err_text(errno));
   size_t done = 0;
-  while (done < line.size()) {
-    const ssize_t n = ::write(fd, line.data() + done, line.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const int e = n < 0 ? errno : ENOSPC;
-      if (done > 0) {
-        // Our partial line ends at the current offset; cut it off unless another writer
-        // appended after it (then the torn line stays, and readers skip a torn last line).
-        const off_t end = ::lseek(fd, 0, SEEK_CUR);
-        struct stat now {};
-        if (end >= off_t(done) && ::fstat(fd, &now) == 0 && now.st_size == end)
-          (void)::ftruncate(fd, end - off_t(done));
-      }
-      throw FormatError(path + ": cannot append a record: " + err_text(e));
+  if (const int e = write_fully(fd, line.data(), line.size(), &done); e != 0) {
+    if (done > 0) {
+      // Our partial line ends at the current offset; cut it off unless another writer
+      // appended after it (then the torn line stays, and readers skip a torn last line).
+      const off_t end = ::lseek(fd, 0, SEEK_CUR);
+      struct stat now {};
+      if (end >= off_t(done) && ::fstat(fd, &now) == 0 && now.st_size == end)
+        (void)::ftruncate(fd, end - off_t(done));
     }
-    done += size_t(n);
+    throw FormatError(path + ": cannot append a record: " + err_text(e));
   }
   const int rc = ::close(fd);
   closer.fd = -1;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <ostream>
+#include <istream>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,16 @@ bool regular_file_or_absent(const std::string& path);
 // separate; with `comment` (the format's comment character, '#' for JSON lines) that line's
 // first byte becomes it, so readers skip it from then on instead of failing on it.
 void append_line_whole(const std::string& path, const std::string& line, char comment = 0);
+
+// Writes all `n` bytes to `fd`, retrying on EINTR and short writes. Returns 0, or the errno of
+// the failure (ENOSPC when a write makes no progress); `*written` (optional) then holds how
+// many bytes did go out, for a caller that cuts a partial record back off.
+int write_fully(int fd, const void* data, size_t n, size_t* written = nullptr);
+
+// std::getline that stores at most `max` + 1 bytes of a line (a longer line then reads as
+// max + 1 bytes, so the caller refuses it without holding a gigabyte line in memory). False
+// at the end of the stream.
+bool getline_bounded(std::istream& in, std::string& line, size_t max);
 
 // Size and modification time of a file ("missing" if it is absent): a cheap identity for
 // cache keys that must change when a build replaces the file (generators, tuning files).

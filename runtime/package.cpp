@@ -106,16 +106,9 @@ int private_copy(const std::vector<uint8_t>& bytes, const std::string& lib) {
     if (fd < 0) throw PackageError("cannot load " + lib + ": no private copy (" + err_text(errno) + ")");
     ::unlink(tmpl.c_str());  // the descriptor keeps it; nobody else can open it
   }
-  size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const int e = n < 0 ? errno : ENOSPC;
-      ::close(fd);
-      throw PackageError("cannot load " + lib + ": writing its private copy failed: " + err_text(e));
-    }
-    done += size_t(n);
+  if (const int e = write_fully(fd, bytes.data(), bytes.size()); e != 0) {
+    ::close(fd);
+    throw PackageError("cannot load " + lib + ": writing its private copy failed: " + err_text(e));
   }
   if (sealable) (void)::fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
   return fd;

@@ -110,23 +110,6 @@ NetworkTiming read_network(const json& j, std::string& field) {
   return t;
 }
 
-// std::getline that stores at most `max` + 1 bytes of a line (the caller refuses longer).
-bool bounded_getline(std::istream& in, std::string& line, size_t max) {
-  line.clear();
-  std::streambuf* sb = in.rdbuf();
-  bool any = false;
-  for (;;) {
-    const int c = sb->sbumpc();
-    if (c == std::char_traits<char>::eof()) {
-      in.setstate(std::ios::eofbit);
-      return any;
-    }
-    any = true;
-    if (c == '\n') return true;
-    if (line.size() <= max) line.push_back(char(c));
-  }
-}
-
 }  // namespace
 
 LatencyTable::LatencyTable(std::string path) : path_(std::move(path)) {
@@ -144,7 +127,7 @@ LatencyTable::LatencyTable(std::string path) : path_(std::move(path)) {
   if (!f) throw std::runtime_error(path_ + ": cannot read the latency table");
   std::string line;
   int n = 0;
-  while (bounded_getline(f, line, kMaxLineBytes)) {
+  while (getline_bounded(f, line, kMaxLineBytes)) {
     ++n;
     const std::string at = path_ + ":" + std::to_string(n) + ": ";
     if (line.size() > kMaxLineBytes) throw std::runtime_error(at + "a line over " + std::to_string(kMaxLineBytes) + " bytes");
