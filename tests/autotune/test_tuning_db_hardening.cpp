@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "autotune/tuning_db.h"
+#include "tests/common/small_tmpfs.h"
 
 namespace micronet::tune {
 namespace {
@@ -188,13 +189,8 @@ TEST(TuningDbHardening, SpecialFilesAndHugeLinesAreRefusedFast) {
 TEST(TuningDbHardening, AFullDiskLeavesWholeRecordsOnly) {
   Scratch d;
   const std::string mnt = d / "mnt";
-  fs::create_directories(mnt);
-  if (::geteuid() != 0 || ::mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=128k") != 0)
-    GTEST_SKIP() << "needs root to mount a small tmpfs";
-  struct Unmount {
-    std::string m;
-    ~Unmount() { ::umount2(m.c_str(), MNT_DETACH); }
-  } unmount{mnt};
+  const test::SmallTmpfs tmpfs(mnt, "128k");
+  if (!tmpfs.mounted()) GTEST_SKIP() << "needs root to mount a small tmpfs";
   const std::string db = mnt + "/db.jsonl";
   std::string m;
   int n = 0;

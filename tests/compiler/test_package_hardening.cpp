@@ -32,6 +32,7 @@
 #include "models/random_weights.h"
 #include "runtime/elf_image.h"
 #include "runtime/package.h"
+#include "tests/common/small_tmpfs.h"
 
 namespace fs = std::filesystem;
 
@@ -499,13 +500,8 @@ TEST(PackageCompileFaults, AFullDiskIsReportedAndLeavesNothing) {
   const std::string base = kWork + "/faults-full";
   fs::remove_all(base);
   const std::string mnt = base + "/mnt";
-  fs::create_directories(mnt);
-  if (::geteuid() != 0 || ::mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=64k") != 0)
-    GTEST_SKIP() << "needs root to mount a small tmpfs";
-  struct Unmount {
-    std::string m;
-    ~Unmount() { ::umount2(m.c_str(), MNT_DETACH); }
-  } unmount{mnt};
+  const test::SmallTmpfs tmpfs(mnt, "64k");
+  if (!tmpfs.mounted()) GTEST_SKIP() << "needs root to mount a small tmpfs";
   const std::string log = base + "/log";
   EXPECT_NE(run(compile_cmd(mnt + "/pkg", "> " + log + " 2>&1")), 0);
   const std::string text = slurp(log);

@@ -14,6 +14,7 @@
 #include "formats/json_lite.h"
 #include "formats/safetensors.h"
 #include "test_util.h"
+#include "tests/common/small_tmpfs.h"
 
 namespace micronet {
 namespace {
@@ -164,13 +165,8 @@ TEST(AppendWhole, AppendsLinesAndRefusesSpecialFiles) {
 TEST(AppendWhole, AFullDiskLeavesNoHalfLine) {
   ScratchDir dir;
   const std::string mnt = dir / "mnt";
-  fs::create_directories(mnt);
-  if (::geteuid() != 0 || ::mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=256k") != 0)
-    GTEST_SKIP() << "needs root to mount a small tmpfs";
-  struct Unmount {
-    std::string m;
-    ~Unmount() { ::umount2(m.c_str(), MNT_DETACH); }
-  } unmount{mnt};
+  const test::SmallTmpfs tmpfs(mnt, "256k");
+  if (!tmpfs.mounted()) GTEST_SKIP() << "needs root to mount a small tmpfs";
   const std::string db = mnt + "/db.jsonl";
   const std::string line = "{\"record\": \"" + std::string(1000, 'r') + "\"}\n";
   int written = 0;

@@ -13,6 +13,7 @@
 #include <fstream>
 
 #include "search/latency_table.h"
+#include "tests/common/small_tmpfs.h"
 
 namespace micronet::search {
 namespace {
@@ -116,13 +117,8 @@ TEST(LatencyTableHardening, WritesOnlyWhatItReadsAndFailsLoudlyOnAFullDisk) {
   k.median_us = std::nan("");
   EXPECT_THROW(t.add(c, k), std::invalid_argument);
   const std::string mnt = d / "mnt";
-  fs::create_directories(mnt);
-  if (::geteuid() != 0 || ::mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=64k") != 0)
-    GTEST_SKIP() << "needs root to mount a small tmpfs";
-  struct Unmount {
-    std::string m;
-    ~Unmount() { ::umount2(m.c_str(), MNT_DETACH); }
-  } unmount{mnt};
+  const test::SmallTmpfs tmpfs(mnt, "64k");
+  if (!tmpfs.mounted()) GTEST_SKIP() << "needs root to mount a small tmpfs";
   LatencyTable full(mnt + "/t.jsonl");
   std::string error;
   int added = 0;
